@@ -1,0 +1,9 @@
+//! The engine worker: Kiln's engine compiled to wasm and run inside a dedicated web
+//! worker. It reads the user's `File`s by byte range and answers the page's requests.
+//! Only this crate knows about the browser; the engine underneath does not.
+#![cfg(target_arch = "wasm32")]
+
+mod file_source;
+mod worker;
+
+pub use worker::handle_message;

@@ -1,0 +1,113 @@
+//! Turning command-line table arguments (`name=path`, folders, globs) into engine tables.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kiln_engine::source_store::LocalFileSource;
+use kiln_engine::{Engine, SourceFile};
+use kiln_protocol::{TableSummary, UserError};
+
+use crate::cli_error;
+
+/// Adds the table named by one argument; any file that cannot be read is an error,
+/// since the user named it on purpose.
+pub async fn add_table_arg(engine: &mut Engine, spec: &str) -> Result<TableSummary, UserError> {
+    let (name, path) = match spec.split_once('=') {
+        Some((name, path)) if !name.contains('/') && !name.is_empty() => (Some(name), path),
+        _ => (None, spec),
+    };
+    let context = format!("opening {path}");
+    let (root, is_folder, files) = expand(path).map_err(|m| cli_error(&context, m))?;
+    let sources = files
+        .into_iter()
+        .map(|(relative, full)| {
+            LocalFileSource::open(&full)
+                .map(|source| SourceFile {
+                    path: relative,
+                    source: Arc::new(source),
+                })
+                .map_err(|e| cli_error(&format!("opening {}", full.display()), e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (table, rejected) = engine.add_table(name, &root, is_folder, sources).await;
+    if let Some(first) = rejected.into_iter().next() {
+        return Err(first);
+    }
+    table
+}
+
+/// The table's root name, whether it is a folder, and its files as
+/// (path relative to the root, full path).
+fn expand(path: &str) -> Result<(String, bool, Vec<(String, PathBuf)>), String> {
+    if path.contains(['*', '?', '[']) {
+        let base = glob_base(path);
+        let mut files = Vec::new();
+        for entry in glob::glob(path).map_err(|e| format!("bad glob pattern: {e}"))? {
+            let full = entry.map_err(|e| e.to_string())?;
+            if full.is_file() {
+                files.push((relative(&base, &full), full));
+            }
+        }
+        if files.is_empty() {
+            return Err("the pattern matches no files".into());
+        }
+        files.sort();
+        return Ok((file_name(&base), true, files));
+    }
+    let p = Path::new(path);
+    let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        let mut files = Vec::new();
+        walk(p, p, &mut files).map_err(|e| e.to_string())?;
+        if files.is_empty() {
+            return Err("the folder holds no files".into());
+        }
+        files.sort();
+        Ok((file_name(p), true, files))
+    } else {
+        let name = file_name(p);
+        Ok((name.clone(), false, vec![(name, p.to_path_buf())]))
+    }
+}
+
+fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(base, &path, out)?;
+        } else {
+            out.push((relative(base, &path), path));
+        }
+    }
+    Ok(())
+}
+
+fn glob_base(pattern: &str) -> PathBuf {
+    let literal: PathBuf = Path::new(pattern)
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    if literal.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        literal
+    }
+}
+
+fn relative(base: &Path, full: &Path) -> String {
+    full.strip_prefix(base)
+        .unwrap_or(full)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn file_name(p: &Path) -> String {
+    p.canonicalize()
+        .ok()
+        .as_deref()
+        .unwrap_or(p)
+        .file_name()
+        .map_or_else(|| "table".to_string(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,198 @@
+//! `kiln`: the engine on the command line, for tests, benchmarks and scripts.
+
+mod inputs;
+mod schema_text;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kiln_engine::results::{self, OutputFormat};
+use kiln_engine::{Engine, EngineConfig};
+use kiln_protocol::UserError;
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Kiln: batch jobs over Parquet files")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a SQL query over files: `kiln sql "SELECT ..." trips=yellow.parquet zones=lookup.csv`
+    Sql {
+        query: String,
+        /// Tables as `name=path` or just `path` (the name is derived from the file name).
+        /// A path may be a file, a folder (one table, `key=value` folders become
+        /// partition columns) or a quoted glob.
+        tables: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// DataFusion's target partitions (parallelism); default: the number of cores.
+        #[arg(long)]
+        partitions: Option<usize>,
+        /// Print the elapsed time to stderr.
+        #[arg(long)]
+        time: bool,
+    },
+    /// Show what is in a Parquet file (or folder): rows, row groups, column statistics.
+    Schema {
+        path: String,
+        #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
+        format: SchemaFormat,
+    },
+    /// Write a table (e.g. a CSV file) as a zstd-compressed Parquet file.
+    Convert { input: String, output: std::path::PathBuf },
+    /// Generate sample data.
+    Gen {
+        #[command(subcommand)]
+        dataset: Dataset,
+    },
+}
+
+#[derive(Subcommand)]
+enum Dataset {
+    /// Taxi trips (yellow and green, one file per month) and the 265-zone lookup.
+    Taxi {
+        /// Total trip rows, yellow and green together.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        months: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaFormat {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn one_line(e: &UserError) -> String {
+    let position = e
+        .location
+        .map(|l| format!(" (at line {}, column {})", l.line, l.column))
+        .unwrap_or_default();
+    format!("{}: {}{position}", e.context, e.message.replace('\n', " "))
+}
+
+fn cli_error(context: &str, message: impl ToString) -> UserError {
+    UserError {
+        context: context.to_string(),
+        message: message.to_string(),
+        location: None,
+    }
+}
+
+fn default_partitions() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+async fn run(command: Command) -> Result<(), UserError> {
+    match command {
+        Command::Sql {
+            query,
+            tables,
+            format,
+            partitions,
+            time,
+        } => {
+            let mut engine = Engine::new(EngineConfig {
+                target_partitions: partitions.unwrap_or_else(default_partitions),
+            });
+            for spec in &tables {
+                inputs::add_table_arg(&mut engine, spec).await?;
+            }
+            let start = Instant::now();
+            let output = engine.sql(&query).await?;
+            if time {
+                eprintln!("elapsed: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+            }
+            let format = match format {
+                Format::Table => OutputFormat::Table,
+                Format::Csv => OutputFormat::Csv,
+                Format::Json => OutputFormat::Json,
+            };
+            let mut stdout = std::io::stdout().lock();
+            results::write_text(&output, format, &mut stdout)
+                .map_err(|e| e.to_user("writing the result"))?;
+            stdout.flush().map_err(|e| cli_error("writing the result", e))
+        }
+        Command::Schema { path, format } => {
+            let mut engine = Engine::new(EngineConfig::default());
+            let table = inputs::add_table_arg(&mut engine, &path).await?;
+            let text = match format {
+                SchemaFormat::Json => serde_json::to_string_pretty(&table)
+                    .map_err(|e| cli_error("writing JSON", e))?,
+                SchemaFormat::Text => schema_text::render(&table),
+            };
+            println!("{text}");
+            Ok(())
+        }
+        Command::Convert { input, output } => {
+            let mut engine = Engine::new(EngineConfig {
+                target_partitions: default_partitions(),
+            });
+            let table = inputs::add_table_arg(&mut engine, &input).await?;
+            let result = engine.sql(&format!("SELECT * FROM {}", table.name)).await?;
+            let context = format!("writing {}", output.display());
+            let file = std::fs::File::create(&output).map_err(|e| cli_error(&context, e))?;
+            results::write_parquet(&result, file).map_err(|e| e.to_user(&context))?;
+            eprintln!("wrote {} rows to {}", result.num_rows(), output.display());
+            Ok(())
+        }
+        Command::Gen {
+            dataset:
+                Dataset::Taxi {
+                    rows,
+                    out,
+                    seed,
+                    months,
+                },
+        } => {
+            let config = kiln_gen::TaxiConfig {
+                rows,
+                seed,
+                months,
+                ..Default::default()
+            };
+            let written = kiln_gen::write_taxi(&config, &out)
+                .map_err(|e| cli_error(&format!("generating taxi data in {}", out.display()), e))?;
+            for path in written {
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Building a table from the files a person picked: sorting out what each file is,
+//! reading Parquet footers for the explorer, and registering a DataFusion listing table
+//! over the [`SourceStore`](crate::source_store::SourceStore).
+
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::context::SessionState;
+use kiln_protocol::{FieldSummary, FileFormat as Format, FileSummary, UserError};
+use object_store::path::Path;
+
+use crate::error::EngineError;
+use crate::metadata;
+use crate::naming::{self, NameKind};
+use crate::source_store::{BytesSource, RangeSource, STORE_URL, SourceStore};
+
+/// A file handed to the engine, with its path relative to the table's root.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub source: Arc<dyn RangeSource>,
+}
+
+/// A table ready to register: its files are in the store and readable.
+pub(crate) struct PreparedTable {
+    pub provider: Arc<dyn TableProvider>,
+    pub format: Format,
+    pub files: Vec<FileSummary>,
+    pub partition_columns: Vec<String>,
+    pub schema: Vec<FieldSummary>,
+}
+
+/// Checks each file, puts the good ones in the store under `root`, and builds the
+/// listing table. Files that fail are returned as errors beside the table; the table
+/// fails only when no file is usable.
+pub(crate) async fn prepare_table(
+    state: &SessionState,
+    store: &SourceStore,
+    root: &str,
+    is_folder: bool,
+    files: Vec<SourceFile>,
+) -> (Result<PreparedTable, UserError>, Vec<UserError>) {
+    let mut rejected = Vec::new();
+    let mut accepted: Vec<(SourceFile, Format, FileSummary)> = Vec::new();
+    for file in files {
+        match inspect(&file) {
+            Ok(None) => {}
+            Ok(Some((file, format, summary))) => accepted.push((file, format, summary)),
+            Err(e) => rejected.push(e.to_user(format!("reading {}", file.path))),
+        }
+    }
+    let Some(format) = accepted.first().map(|(_, f, _)| *f) else {
+        let err = match rejected.pop() {
+            Some(last) => last,
+            None => UserError {
+                context: format!("adding {root}"),
+                message: "no Parquet or CSV files in it".into(),
+                location: None,
+            },
+        };
+        return (Err(err), rejected);
+    };
+    let partition_keys: Vec<String> = accepted[0]
+        .2
+        .partition_values
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    // One table has one format and one partition layout; files that differ would make
+    // the listing table read them wrongly, so they are turned away with a reason.
+    let mut kept = Vec::with_capacity(accepted.len());
+    for (file, f, summary) in accepted {
+        let keys: Vec<String> = summary.partition_values.iter().map(|(k, _)| k.clone()).collect();
+        let problem = if f != format {
+            Some(format!("it is {f:?} but the table's first file is {format:?}"))
+        } else if keys != partition_keys {
+            Some(format!(
+                "its partition folders {keys:?} differ from the table's {partition_keys:?}"
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => rejected.push(UserError {
+                context: format!("adding {} to {root}", file.path),
+                message,
+                location: None,
+            }),
+            None => kept.push((file, summary)),
+        }
+    }
+
+    let prefix = Path::from(root);
+    let single_file = (!is_folder).then(|| store_name(&kept[0].0.path));
+    for (file, _) in &kept {
+        let path = match &single_file {
+            Some(name) => Path::from_iter([root, name.as_str()]),
+            None => Path::from_iter(std::iter::once(root).chain(file.path.split('/'))),
+        };
+        store.insert(path, file.source.clone());
+    }
+    let summaries: Vec<FileSummary> = kept.into_iter().map(|(_, s)| s).collect();
+    let url = match &single_file {
+        Some(name) => format!("{STORE_URL}{root}/{name}"),
+        None => format!("{STORE_URL}{root}/"),
+    };
+    let table = build_listing_table(state, &url, format, &summaries, &partition_keys).await;
+    let table = table.map(|(provider, partition_columns)| {
+        let schema = provider
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| FieldSummary {
+                name: f.name().clone(),
+                data_type: f.data_type().to_string(),
+                nullable: f.is_nullable(),
+            })
+            .collect();
+        PreparedTable {
+            provider,
+            format,
+            files: summaries,
+            partition_columns,
+            schema,
+        }
+    });
+    if table.is_err() {
+        store.remove_prefix(&prefix);
+    }
+    (table.map_err(|e| e.to_user(format!("reading the schema of {root}"))), rejected)
+}
+
+/// Classifies one file and summarizes it. `Ok(None)` means: skip it quietly.
+fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)>, EngineError> {
+    match naming::kind_of(&file.path) {
+        NameKind::Ignored => Ok(None),
+        NameKind::Csv => Ok(Some((file.clone(), Format::Csv, csv_summary(&file.path, file.source.as_ref())))),
+        NameKind::CsvGz => {
+            // gzip cannot be read from the middle, so a .csv.gz is inflated once into
+            // memory; such files (zone lookups and the like) are small.
+            let source = inflate(file.source.as_ref())?;
+            let path = file.path.trim_end_matches(".gz").trim_end_matches(".GZ").to_string();
+            let summary = csv_summary(&path, source.as_ref());
+            Ok(Some((SourceFile { path, source }, Format::Csv, summary)))
+        }
+        NameKind::Parquet | NameKind::Unknown => {
+            let footer = metadata::read_footer(file.source.as_ref())?;
+            let summary = metadata::summarize_parquet(&file.path, file.source.as_ref(), &footer);
+            Ok(Some((file.clone(), Format::Parquet, summary)))
+        }
+    }
+}
+
+fn inflate(source: &dyn RangeSource) -> Result<Arc<dyn RangeSource>, EngineError> {
+    let compressed = source.read(0..source.size()).map_err(|e| EngineError::Io(e.0))?;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(compressed.as_ref())
+        .read_to_end(&mut out)
+        .map_err(|e| EngineError::InvalidInput(format!("not a valid gzip file: {e}")))?;
+    Ok(Arc::new(BytesSource(Bytes::from(out))))
+}
+
+fn csv_summary(path: &str, source: &dyn RangeSource) -> FileSummary {
+    FileSummary {
+        path: path.to_string(),
+        size_bytes: source.size(),
+        rows: None,
+        created_by: None,
+        format_version: None,
+        row_groups: Vec::new(),
+        columns: Vec::new(),
+        partition_values: naming::partition_values(path),
+    }
+}
+
+/// A lone file's name in the store: it becomes part of a URL, so only characters that
+/// need no escaping are kept; the user-facing name stays in the file summary.
+fn store_name(path: &str) -> String {
+    let name: String = path
+        .rsplit('/')
+        .next()
+        .unwrap_or(path)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    if name.is_empty() { "file".into() } else { name }
+}
+
+async fn build_listing_table(
+    state: &SessionState,
+    url: &str,
+    format: Format,
+    files: &[FileSummary],
+    partition_keys: &[String],
+) -> Result<(Arc<dyn TableProvider>, Vec<String>), EngineError> {
+    let url = ListingTableUrl::parse(url)?;
+    let file_format: Arc<dyn FileFormat> = match format {
+        Format::Parquet => Arc::new(ParquetFormat::default()),
+        Format::Csv => Arc::new(CsvFormat::default().with_has_header(true)),
+    };
+    let partition_cols: Vec<(String, DataType)> = partition_keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            // Spark infers integer partition values as numbers (`year=2024` -> 2024); do
+            // the same so `WHERE year = 2024` works without quotes.
+            let all_integers = files.iter().all(|f| {
+                f.partition_values
+                    .get(i)
+                    .is_some_and(|(_, v)| v.parse::<i64>().is_ok())
+            });
+            let ty = if all_integers { DataType::Int64 } else { DataType::Utf8 };
+            (key.clone(), ty)
+        })
+        .collect();
+    // Files were filtered by kind already; an empty extension lets `.parq`, `.pq` and
+    // extension-less Parquet files through.
+    let options = ListingOptions::new(file_format)
+        .with_file_extension("")
+        .with_table_partition_cols(partition_cols);
+    let schema = options.infer_schema(state, &url).await?;
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    let table = ListingTable::try_new(config)?;
+    Ok((Arc::new(table), partition_keys.to_vec()))
+}

@@ -1,0 +1,241 @@
+//! The engine: a DataFusion session plus the tables the user has added.
+
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::execution::context::SessionState;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use kiln_protocol::{TableSummary, UserError};
+use url::Url;
+
+use crate::catalog::{self, SourceFile};
+use crate::error::EngineError;
+use crate::naming;
+use crate::source_store::{STORE_URL, SourceStore};
+
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// DataFusion's `target_partitions`. Inside one wasm instance this must be 1: there
+    /// are no threads, and Kiln's parallelism comes from running tasks on many workers.
+    pub target_partitions: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            target_partitions: 1,
+        }
+    }
+}
+
+struct TableEntry {
+    summary: TableSummary,
+    provider: Arc<dyn TableProvider>,
+    /// Where the table's files sit in the store; removed with the table.
+    root: String,
+}
+
+pub struct Engine {
+    ctx: SessionContext,
+    store: Arc<SourceStore>,
+    tables: Vec<TableEntry>,
+    next_root: u64,
+}
+
+/// A finished query: all its batches, kept for paging and downloads.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryOutput {
+    pub fn num_rows(&self) -> u64 {
+        self.batches.iter().map(|b| b.num_rows() as u64).sum()
+    }
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        let mut session = SessionConfig::new()
+            .with_target_partitions(config.target_partitions.max(1))
+            .with_information_schema(true);
+        // Spans let planning errors ("column x not found") point into the SQL text.
+        session.options_mut().sql_parser.collect_spans = true;
+        let ctx = SessionContext::new_with_config(session);
+        let store = Arc::new(SourceStore::default());
+        let url = Url::parse(STORE_URL).expect("STORE_URL is a valid URL");
+        ctx.register_object_store(&url, store.clone());
+        Self {
+            ctx,
+            store,
+            tables: Vec::new(),
+            next_root: 1,
+        }
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    fn state(&self) -> SessionState {
+        self.ctx.state()
+    }
+
+    pub fn tables(&self) -> Vec<TableSummary> {
+        self.tables.iter().map(|t| t.summary.clone()).collect()
+    }
+
+    pub fn has_table(&self, name: &str) -> bool {
+        self.tables.iter().any(|t| t.summary.name == name)
+    }
+
+    /// Adds files as the browser hands them over: lone files become a table each, files
+    /// under a common folder one table. Returns the tables added and the files refused.
+    pub async fn add_files(&mut self, files: Vec<SourceFile>) -> (Vec<TableSummary>, Vec<UserError>) {
+        let groups = naming::group_paths(files.iter().map(|f| f.path.as_str()));
+        let mut added = Vec::new();
+        let mut rejected = Vec::new();
+        for group in groups {
+            let is_folder = group.members.len() > 1 || group.members[0].1 != group.root;
+            let members = group
+                .members
+                .into_iter()
+                .map(|(i, path)| SourceFile {
+                    path,
+                    source: files[i].source.clone(),
+                })
+                .collect();
+            let (table, mut refused) = self.add_table(None, &group.root, is_folder, members).await;
+            rejected.append(&mut refused);
+            match table {
+                Ok(t) => added.push(t),
+                Err(e) => rejected.push(e),
+            }
+        }
+        (added, rejected)
+    }
+
+    /// Adds one table from files below one root. `name` overrides the name derived from
+    /// `root_name`; `is_folder` says whether `files` are paths below a folder.
+    pub async fn add_table(
+        &mut self,
+        name: Option<&str>,
+        root_name: &str,
+        is_folder: bool,
+        files: Vec<SourceFile>,
+    ) -> (Result<TableSummary, UserError>, Vec<UserError>) {
+        let name = match name {
+            Some(n) => {
+                if let Err(e) = self.check_new_name(n) {
+                    return (Err(e), Vec::new());
+                }
+                n.to_string()
+            }
+            None => naming::unique_name(&naming::identifier_from_name(root_name), |n| self.has_table(n)),
+        };
+        let root = format!("t{}", self.next_root);
+        self.next_root += 1;
+        let (prepared, rejected) =
+            catalog::prepare_table(&self.state(), &self.store, &root, is_folder, files).await;
+        let result = prepared.and_then(|table| {
+            self.ctx
+                .register_table(name.as_str(), table.provider.clone())
+                .map_err(|e| EngineError::from(e).to_user(format!("registering {name}")))?;
+            let summary = TableSummary {
+                name: name.clone(),
+                format: table.format,
+                schema: table.schema,
+                partition_columns: table.partition_columns,
+                files: table.files,
+            };
+            self.tables.push(TableEntry {
+                summary: summary.clone(),
+                provider: table.provider,
+                root,
+            });
+            Ok(summary)
+        });
+        (result, rejected)
+    }
+
+    fn check_new_name(&self, name: &str) -> Result<(), UserError> {
+        let problem = if !naming::is_valid_identifier(name) || name.to_ascii_lowercase() != name {
+            Some(format!(
+                "`{name}` is not a plain SQL name: use lowercase letters, digits and _, not starting with a digit"
+            ))
+        } else if self.has_table(name) {
+            Some(format!("a table named `{name}` already exists"))
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => Err(UserError {
+                context: "naming a table".into(),
+                message,
+                location: None,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    pub fn rename_table(&mut self, from: &str, to: &str) -> Result<(), UserError> {
+        if from == to {
+            return Ok(());
+        }
+        self.check_new_name(to)?;
+        let entry = self.entry_mut(from)?;
+        entry.summary.name = to.to_string();
+        let provider = entry.provider.clone();
+        let registered = self
+            .ctx
+            .deregister_table(from)
+            .and_then(|_| self.ctx.register_table(to, provider));
+        registered
+            .map(|_| ())
+            .map_err(|e| EngineError::from(e).to_user(format!("renaming {from} to {to}")))
+    }
+
+    pub fn remove_table(&mut self, name: &str) -> Result<(), UserError> {
+        let index = self.index_of(name)?;
+        let entry = self.tables.remove(index);
+        self.store.remove_prefix(&object_store::path::Path::from(entry.root.as_str()));
+        self.ctx
+            .deregister_table(name)
+            .map(|_| ())
+            .map_err(|e| EngineError::from(e).to_user(format!("removing {name}")))
+    }
+
+    fn index_of(&self, name: &str) -> Result<usize, UserError> {
+        self.tables
+            .iter()
+            .position(|t| t.summary.name == name)
+            .ok_or_else(|| UserError {
+                context: format!("finding table {name}"),
+                message: format!("there is no table named `{name}`"),
+                location: None,
+            })
+    }
+
+    fn entry_mut(&mut self, name: &str) -> Result<&mut TableEntry, UserError> {
+        let index = self.index_of(name)?;
+        Ok(&mut self.tables[index])
+    }
+
+    /// Plans and runs one SQL statement, collecting the whole result.
+    pub async fn sql(&self, sql: &str) -> Result<QueryOutput, UserError> {
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df
+            .collect()
+            .await
+            .map_err(|e| EngineError::from(e).to_user("running the query"))?;
+        Ok(QueryOutput { schema, batches })
+    }
+}

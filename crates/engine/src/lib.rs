@@ -1,0 +1,16 @@
+//! Kiln's engine: tables over byte sources, SQL planning and execution on DataFusion,
+//! results as pages and files. It knows nothing of the browser: the browser crate hands
+//! it byte sources and messages, the CLI hands it local files.
+
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod metadata;
+pub mod naming;
+pub mod results;
+pub mod source_store;
+
+pub use catalog::SourceFile;
+pub use engine::{Engine, EngineConfig, QueryOutput};
+pub use error::EngineError;
+pub use source_store::{BytesSource, RangeSource, SourceError};

@@ -1,0 +1,201 @@
+//! What the explorer shows for a Parquet file, read from its footer alone.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::compute::{SortOptions, sort_to_indices};
+use arrow::datatypes::DataType;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use bytes::Bytes;
+use kiln_protocol::{ColumnSummary, FileSummary, RowGroupSummary};
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::parquet_to_arrow_schema;
+use parquet::basic::ConvertedType;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::reader::{ChunkReader, Length};
+
+use crate::error::EngineError;
+use crate::source_store::RangeSource;
+
+const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
+const ENCRYPTED_FOOTER_MAGIC: &[u8; 4] = b"PARE";
+
+/// Lets the parquet crate's footer parser read through a [`RangeSource`].
+struct SourceReader<'a>(&'a dyn RangeSource);
+
+impl Length for SourceReader<'_> {
+    fn len(&self) -> u64 {
+        self.0.size()
+    }
+}
+
+impl ChunkReader for SourceReader<'_> {
+    type T = Cursor<Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let bytes = self.get_bytes(start, (self.0.size() - start) as usize)?;
+        Ok(Cursor::new(bytes))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.0
+            .read(start..start + length as u64)
+            .map_err(|e| parquet::errors::ParquetError::External(Box::new(e)))
+    }
+}
+
+/// Reads and checks a Parquet footer, telling apart the ways a file can fail to be one.
+pub fn read_footer(source: &dyn RangeSource) -> Result<ParquetMetaData, EngineError> {
+    let size = source.size();
+    if size == 0 {
+        return Err(EngineError::NotParquet("the file is empty".into()));
+    }
+    if size < 12 {
+        return Err(EngineError::NotParquet(format!(
+            "the file is only {size} bytes, smaller than any Parquet file"
+        )));
+    }
+    let head = source.read(0..4).map_err(|e| EngineError::Io(e.0))?;
+    let tail = source.read(size - 4..size).map_err(|e| EngineError::Io(e.0))?;
+    match (&head[..], &tail[..]) {
+        (_, t) if t == ENCRYPTED_FOOTER_MAGIC => {
+            return Err(EngineError::Unsupported(
+                "the file is encrypted (Parquet modular encryption with an encrypted footer); \
+                 Kiln cannot read it without its keys"
+                    .into(),
+            ));
+        }
+        (_, t) if t == PARQUET_MAGIC => {}
+        (h, _) if h == PARQUET_MAGIC => {
+            return Err(EngineError::CorruptParquet(
+                "it starts like a Parquet file but its footer is missing: the file looks truncated"
+                    .into(),
+            ));
+        }
+        _ => {
+            return Err(EngineError::NotParquet(
+                "no Parquet magic number (PAR1) at its start or end".into(),
+            ));
+        }
+    }
+    ParquetMetaDataReader::new()
+        .parse_and_finish(&SourceReader(source))
+        .map_err(|e| EngineError::CorruptParquet(format!("its footer cannot be decoded: {e}")))
+}
+
+pub fn summarize_parquet(
+    path: &str,
+    source: &dyn RangeSource,
+    metadata: &ParquetMetaData,
+) -> FileSummary {
+    let file_meta = metadata.file_metadata();
+    let row_groups = metadata
+        .row_groups()
+        .iter()
+        .map(|rg| RowGroupSummary {
+            rows: rg.num_rows().max(0) as u64,
+            compressed_bytes: rg.compressed_size().max(0) as u64,
+            uncompressed_bytes: rg.total_byte_size().max(0) as u64,
+        })
+        .collect();
+    FileSummary {
+        path: path.to_string(),
+        size_bytes: source.size(),
+        rows: Some(file_meta.num_rows().max(0) as u64),
+        created_by: file_meta.created_by().map(str::to_string),
+        format_version: Some(file_meta.version()),
+        row_groups,
+        columns: summarize_columns(metadata),
+        partition_values: crate::naming::partition_values(path),
+    }
+}
+
+fn summarize_columns(metadata: &ParquetMetaData) -> Vec<ColumnSummary> {
+    let schema = metadata.file_metadata().schema_descr();
+    let arrow_schema =
+        parquet_to_arrow_schema(schema, metadata.file_metadata().key_value_metadata()).ok();
+    (0..schema.num_columns())
+        .map(|i| {
+            let descr = schema.column(i);
+            let parts = descr.path().parts();
+            let mut compression = BTreeSet::new();
+            let mut encodings = BTreeSet::new();
+            let mut null_count = Some(0u64);
+            let (mut compressed, mut uncompressed) = (0u64, 0u64);
+            for rg in metadata.row_groups() {
+                let chunk = rg.column(i);
+                compression.insert(format!("{:?}", chunk.compression()));
+                encodings.extend(chunk.encodings().map(|e| format!("{e:?}")));
+                null_count = match (null_count, chunk.statistics().and_then(|s| s.null_count_opt())) {
+                    (Some(total), Some(n)) => Some(total + n),
+                    _ => None,
+                };
+                compressed += chunk.compressed_size().max(0) as u64;
+                uncompressed += chunk.uncompressed_size().max(0) as u64;
+            }
+            if metadata.row_groups().is_empty() {
+                null_count = None;
+            }
+            let logical_type = descr
+                .logical_type_ref()
+                .map(|t| format!("{t:?}"))
+                .or_else(|| match descr.converted_type() {
+                    ConvertedType::NONE => None,
+                    other => Some(other.to_string()),
+                });
+            // Statistics are converted to Arrow values only for top-level columns: that is
+            // where the parquet crate knows how to apply the logical type (timestamps,
+            // decimals, strings) so min and max read as the user's values.
+            let (min, max) = match (&arrow_schema, parts) {
+                (Some(arrow_schema), [name]) => min_max(name, arrow_schema, metadata),
+                _ => (None, None),
+            };
+            ColumnSummary {
+                path: parts.join("."),
+                physical_type: descr.physical_type().to_string(),
+                logical_type,
+                compression: compression.into_iter().collect(),
+                encodings: encodings.into_iter().collect(),
+                null_count,
+                min,
+                max,
+                compressed_bytes: compressed,
+                uncompressed_bytes: uncompressed,
+            }
+        })
+        .collect()
+}
+
+fn min_max(
+    column: &str,
+    arrow_schema: &arrow::datatypes::Schema,
+    metadata: &ParquetMetaData,
+) -> (Option<String>, Option<String>) {
+    let Ok(converter) =
+        StatisticsConverter::try_new(column, arrow_schema, metadata.file_metadata().schema_descr())
+    else {
+        return (None, None);
+    };
+    let mins = converter.row_group_mins(metadata.row_groups().iter()).ok();
+    let maxes = converter.row_group_maxes(metadata.row_groups().iter()).ok();
+    (
+        mins.and_then(|a| extreme(&a, false)),
+        maxes.and_then(|a| extreme(&a, true)),
+    )
+}
+
+/// The smallest (or largest) non-null value of an array, formatted.
+fn extreme(values: &ArrayRef, largest: bool) -> Option<String> {
+    if values.null_count() == values.len() || matches!(values.data_type(), DataType::Null) {
+        return None;
+    }
+    let options = SortOptions {
+        descending: largest,
+        nulls_first: false,
+    };
+    let order = sort_to_indices(values, Some(options), Some(1)).ok()?;
+    let index = order.values().first().copied()? as usize;
+    let formatter = ArrayFormatter::try_new(values.as_ref(), &FormatOptions::default()).ok()?;
+    Some(formatter.value(index).to_string())
+}

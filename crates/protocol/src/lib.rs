@@ -1,0 +1,11 @@
+//! Plain data that crosses a boundary in Kiln: from the engine to the page, from a worker
+//! to the scheduler, from the CLI to a JSON file. Serde only, so the UI can depend on it
+//! without pulling in the engine.
+
+mod catalog;
+mod messages;
+mod result;
+
+pub use catalog::*;
+pub use messages::*;
+pub use result::*;

@@ -1,0 +1,72 @@
+# Shared setup for Kiln's scripts: each `ensure_*` installs what is missing, from the
+# package registries only (crates.io, Debian, PyPI, npm), and does nothing when present.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm target, and a C toolchain that can compile zstd for wasm32 (zstd-sys).
+ensure_wasm_toolchain() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null && ! command -v ld.lld >/dev/null; then
+    log "installing clang and lld (zstd is C code, compiled for wasm32)"
+    apt_install clang lld
+  fi
+}
+
+# wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+ensure_wasm_bindgen() {
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+  if ! command -v wasm-bindgen >/dev/null || [ "$(wasm-bindgen --version | awk '{print $2}')" != "$want" ]; then
+    log "installing wasm-bindgen-cli $want from crates.io"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_chromium() {
+  if ! [ -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then
+    log "installing Debian's chromium and chromium-driver"
+    apt_install chromium chromium-driver
+  fi
+}
+
+# A venv with the independent oracles (DuckDB, pyarrow) and pytest.
+ensure_python() {
+  local venv="$ROOT/.venv"
+  if ! [ -x "$venv/bin/python" ]; then
+    log "creating the Python venv for the oracles"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c 'import duckdb, pyarrow, pytest' 2>/dev/null; then
+    log "installing duckdb, pyarrow and pytest from PyPI"
+    "$venv/bin/pip" install -q -r "$ROOT/tests/requirements.txt"
+  fi
+}
+
+ensure_node_modules() {
+  if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+    log "installing the browser tests' npm packages"
+    (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

@@ -1,0 +1,187 @@
+//! Layout and wiring: the state, the engine client, and the components between them.
+
+use kiln_protocol::UserError;
+use yew::prelude::*;
+
+use crate::components::crash_banner::CrashBanner;
+use crate::components::drop_zone::DropZone;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::explorer::Explorer;
+use crate::components::file_picker::FilePicker;
+use crate::components::result_table::ResultTable;
+use crate::components::sql_editor::SqlEditor;
+use crate::components::status_bar::StatusBar;
+use crate::components::table_list::TableList;
+use crate::engine_client::EngineClient;
+use crate::files::PickedFile;
+use crate::state::{Action, AppState, DEFAULT_SQL, Engine, View};
+use crate::{sql, storage};
+
+#[component]
+pub fn App() -> Html {
+    let state = use_reducer(|| {
+        AppState::new(storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()))
+    });
+    let dispatcher = state.dispatcher();
+    let client = use_memo((), {
+        let dispatcher = dispatcher.clone();
+        move |_| EngineClient::new(dispatcher.to_callback())
+    });
+    {
+        let client = client.clone();
+        use_effect_with((), move |_| client.start());
+    }
+    use_effect_with(state.sql.clone(), |sql| storage::save_sql(sql));
+
+    let on_files = {
+        let client = client.clone();
+        Callback::from(move |files: Vec<PickedFile>| client.add_files(files))
+    };
+    let on_drop_error = dispatcher.to_callback().reform(|message: String| {
+        Action::ShowError(UserError {
+            context: "reading the dropped folder".into(),
+            message,
+            location: None,
+        })
+    });
+    let on_sample = {
+        let client = client.clone();
+        Callback::from(move |rows: u64| client.generate_sample(rows))
+    };
+    let on_select = dispatcher.to_callback().reform(Action::SelectTable);
+    let on_rename = {
+        let client = client.clone();
+        Callback::from(move |(from, to): (String, String)| client.rename_table(from, to))
+    };
+    let on_remove = {
+        let client = client.clone();
+        Callback::from(move |name: String| client.remove_table(name))
+    };
+    let on_export = {
+        let client = client.clone();
+        Callback::from(move |name: String| client.export_parquet(name))
+    };
+    let on_sql_change = dispatcher.to_callback().reform(Action::SqlChanged);
+    let on_run = {
+        let client = client.clone();
+        let can_run = state.can_run();
+        Callback::from(move |sql: String| {
+            if can_run && !sql::is_blank(&sql) {
+                client.run_sql(sql);
+            }
+        })
+    };
+    let on_page = {
+        let client = client.clone();
+        let result_id = state.result.as_ref().map(|r| r.result_id);
+        Callback::from(move |offset: u64| {
+            if let Some(id) = result_id {
+                client.fetch_page(id, offset);
+            }
+        })
+    };
+    let on_stop = {
+        let client = client.clone();
+        Callback::from(move |_: ()| client.stop())
+    };
+    let on_restart = {
+        let client = client.clone();
+        Callback::from(move |_: ()| client.restart())
+    };
+    let on_dismiss_error = dispatcher
+        .to_callback()
+        .reform(|_: ()| Action::DismissError);
+    let on_dismiss_rejected = dispatcher
+        .to_callback()
+        .reform(|_: ()| Action::DismissRejected);
+    let show = |view: View| {
+        dispatcher
+            .to_callback()
+            .reform(move |_: MouseEvent| Action::ShowView(view))
+    };
+
+    let crash_message = match &state.engine {
+        Engine::Crashed { message } => Some(message.clone()),
+        _ => None,
+    };
+    let selected = state.selected_table().cloned();
+    let tab = |view: View, label: String, testid: &'static str| {
+        let active = state.view == view;
+        html! {
+            <button class={classes!("tab", active.then_some("active"))} role="tab"
+                aria-selected={active.to_string()} data-testid={testid} onclick={show(view)}>
+                { label }
+            </button>
+        }
+    };
+
+    html! {
+        <DropZone on_files={on_files.clone()} on_error={on_drop_error}>
+            <header class="topbar">
+                <div class="brand">
+                    <span class="logo" aria-hidden="true">{"◆"}</span>
+                    <h1>{"Kiln"}</h1>
+                    <span class="tagline">{"SQL on your Parquet and CSV files, in the browser"}</span>
+                </div>
+                <FilePicker on_files={on_files} on_sample={on_sample} />
+            </header>
+            if let Some(message) = crash_message.clone() {
+                <CrashBanner message={message} on_restart={on_restart} />
+            }
+            <div class="workspace">
+                <aside class="sidebar">
+                    <TableList tables={state.tables.clone()} selected={state.selected.clone()}
+                        rejected={state.rejected.clone()} on_select={on_select}
+                        on_rename={on_rename} on_remove={on_remove} on_export={on_export}
+                        on_dismiss_rejected={on_dismiss_rejected} />
+                </aside>
+                <main class="main">
+                    <SqlEditor value={state.sql.clone()} tables={state.tables.clone()}
+                        on_change={on_sql_change} on_run={on_run} on_stop={on_stop}
+                        can_run={state.can_run()} running={state.query_running()} />
+                    if let Some(error) = state.error.clone() {
+                        <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
+                    }
+                    <div class="view">
+                    <div class="tabs" role="tablist">
+                        { tab(View::Results, "Results".into(), "tab-results") }
+                        { tab(View::Explorer, match &selected {
+                            Some(t) => format!("Explorer: {}", t.name),
+                            None => "Explorer".into(),
+                        }, "tab-explorer") }
+                    </div>
+                    <div class="panel" role="tabpanel">
+                        { match state.view {
+                            View::Results => match state.result.clone() {
+                                Some(result) => html! {
+                                    <ResultTable result={result} page_loading={state.page_loading()} on_page={on_page} />
+                                },
+                                None if state.query_running() => html! {
+                                    <p class="empty">{"Running…"}</p>
+                                },
+                                None => html! {
+                                    <p class="empty">{"Run a query to see its result here."}</p>
+                                },
+                            },
+                            View::Explorer => match selected {
+                                Some(table) => {
+                                    let key = table.name.clone();
+                                    html! { <Explorer key={key} table={table} /> }
+                                }
+                                None if state.tables.is_empty() => html! {
+                                    <p class="empty">{"Add a table to explore its files, row groups and column statistics."}</p>
+                                },
+                                None => html! {
+                                    <p class="empty">{"Select a table on the left to explore it."}</p>
+                                },
+                            },
+                        } }
+                    </div>
+                    </div>
+                </main>
+            </div>
+            <StatusBar status={state.status()} activity={state.activity()}
+                crash_message={crash_message} tables={state.tables.len()} />
+        </DropZone>
+    }
+}

@@ -1,0 +1,47 @@
+//! The last error, in the user's terms, pointing into the SQL when it can.
+
+use yew::prelude::*;
+
+use crate::sql::location::mark;
+use crate::state::ShownError;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub error: ShownError,
+    pub on_dismiss: Callback<()>,
+}
+
+#[component]
+pub fn ErrorPanel(props: &Props) -> Html {
+    let error = &props.error.error;
+    let marked = error
+        .location
+        .as_ref()
+        .and_then(|span| mark(props.error.sql.as_deref()?, span));
+    let dismiss = props.on_dismiss.reform(|_: MouseEvent| ());
+
+    html! {
+        <section class="error-panel" data-testid="error-panel" role="alert">
+            <div class="error-head">
+                <span class="error-context">{ error.context.clone() }</span>
+                <button class="icon-button" title="Dismiss" aria-label="Dismiss error" onclick={dismiss}>{"×"}</button>
+            </div>
+            <pre class="error-message" data-testid="error-message">{ error.message.clone() }</pre>
+            { match (marked, &error.location) {
+                (Some(m), _) => html! {
+                    <div class="error-location" data-testid="error-location">
+                        <div class="error-where">{ format!("line {}, column {}", m.line_number, error.location.map_or(0, |l| l.column)) }</div>
+                        <pre class="error-snippet"><span class="gutter">{ format!("{:>4} │ ", m.line_number) }</span>{ m.line }{"\n"}<span class="gutter">{"     │ "}</span><span class="underline">{ m.underline }</span></pre>
+                    </div>
+                },
+                // The span points outside the text we have; still say where.
+                (None, Some(l)) => html! {
+                    <div class="error-location" data-testid="error-location">
+                        <div class="error-where">{ format!("line {}, column {}", l.line, l.column) }</div>
+                    </div>
+                },
+                (None, None) => html! {},
+            } }
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+pub mod crash_banner;
+pub mod drop_zone;
+pub mod error_panel;
+pub mod explorer;
+pub mod file_picker;
+pub mod result_table;
+pub mod sql_editor;
+pub mod status_bar;
+pub mod table_list;

@@ -1,0 +1,496 @@
+//! Owns the engine worker: compiles the engine once, starts the worker, speaks the
+//! message protocol, and turns what comes back into `Action`s. It also remembers the
+//! catalog changes that succeeded, so a restarted engine can be given the same files.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Array, Object, Reflect, WebAssembly};
+use kiln_protocol::{
+    IncomingFile, Request, RequestBody, RequestId, Response, ResponseBody, UserError,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, WorkerType};
+use yew::Callback;
+
+use crate::download;
+use crate::files::PickedFile;
+use crate::state::{Action, PAGE_SIZE, Pending};
+
+const ENGINE_WASM: &str = "engine/kiln_browser_bg.wasm";
+const WORKER_SCRIPT: &str = "worker.js";
+
+/// A cheap handle; clones share one worker.
+#[derive(Clone)]
+pub struct EngineClient {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl PartialEq for EngineClient {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+struct Inner {
+    dispatch: Callback<Action>,
+    /// The compiled engine, kept so a restart needn't download and compile it again.
+    module: Option<JsValue>,
+    worker: Option<Worker>,
+    /// Bumped for every worker and every crash, so late events from a dead one are ignored.
+    generation: u32,
+    ready: bool,
+    next_id: RequestId,
+    /// Requests made before the worker said it is ready.
+    queue: VecDeque<Outgoing>,
+    /// Catalog changes sent but not yet answered.
+    sent_ops: Vec<(RequestId, CatalogOp)>,
+    /// Catalog changes the engine accepted, by request id: what a restart replays. Kept
+    /// in the order they were sent, which is the order the engine applied them.
+    log: Vec<(RequestId, CatalogOp)>,
+    /// The worker's event handlers must live as long as the worker.
+    handlers: Option<Handlers>,
+}
+
+struct Outgoing {
+    request: Request,
+    files: Vec<File>,
+}
+
+struct Handlers {
+    _message: Closure<dyn FnMut(MessageEvent)>,
+    _error: Closure<dyn FnMut(Event)>,
+    _message_error: Closure<dyn FnMut(MessageEvent)>,
+}
+
+#[derive(Clone, Debug)]
+enum CatalogOp {
+    Add(Vec<PickedFile>),
+    Sample(u64),
+    Rename { from: String, to: String },
+    Remove(String),
+}
+
+impl CatalogOp {
+    fn request(&self) -> (RequestBody, Vec<File>) {
+        match self {
+            CatalogOp::Add(files) => (
+                RequestBody::AddFiles {
+                    files: files
+                        .iter()
+                        .map(|p| IncomingFile {
+                            path: p.path.clone(),
+                            size: p.file.size() as u64,
+                        })
+                        .collect(),
+                },
+                files.iter().map(|p| p.file.clone()).collect(),
+            ),
+            CatalogOp::Sample(rows) => (RequestBody::GenerateSample { rows: *rows }, vec![]),
+            CatalogOp::Rename { from, to } => (
+                RequestBody::RenameTable {
+                    from: from.clone(),
+                    to: to.clone(),
+                },
+                vec![],
+            ),
+            CatalogOp::Remove(name) => (RequestBody::RemoveTable { name: name.clone() }, vec![]),
+        }
+    }
+}
+
+impl EngineClient {
+    pub fn new(dispatch: Callback<Action>) -> Self {
+        EngineClient {
+            inner: Rc::new(RefCell::new(Inner {
+                dispatch,
+                module: None,
+                worker: None,
+                generation: 0,
+                ready: false,
+                next_id: 1,
+                queue: VecDeque::new(),
+                sent_ops: Vec::new(),
+                log: Vec::new(),
+                handlers: None,
+            })),
+        }
+    }
+
+    /// Compiles the engine (first time only) and starts a worker with it.
+    pub fn start(&self) {
+        let this = self.clone();
+        spawn_local(async move {
+            let module = this.inner.borrow().module.clone();
+            let module = match module {
+                Some(module) => module,
+                None => match compile_engine().await {
+                    Ok(module) => {
+                        this.inner.borrow_mut().module = Some(module.clone());
+                        module
+                    }
+                    Err(e) => {
+                        this.crash(format!(
+                            "The engine failed to load ({ENGINE_WASM}): {}",
+                            describe(&e)
+                        ));
+                        return;
+                    }
+                },
+            };
+            if let Err(e) = this.spawn_worker(&module) {
+                this.crash(format!(
+                    "The engine worker could not be started: {}",
+                    describe(&e)
+                ));
+            }
+        });
+    }
+
+    /// A new worker, given again every catalog change that had succeeded.
+    pub fn restart(&self) {
+        // After a crash the worker is already gone, and what was asked for since then
+        // waits in the queue; only a live worker (a stop) needs ending here.
+        if self.inner.borrow().worker.is_some() {
+            self.tear_down(true);
+        }
+        let (log, waiting) = {
+            let mut inner = self.inner.borrow_mut();
+            (
+                std::mem::take(&mut inner.log),
+                std::mem::take(&mut inner.queue),
+            )
+        };
+        self.dispatch(Action::EngineRestarting);
+        // The catalog must be back before anything asked for while the engine was down.
+        for (_, op) in log {
+            self.send_op(op, Pending::Replay);
+        }
+        self.inner.borrow_mut().queue.extend(waiting);
+        self.start();
+    }
+
+    /// The protocol has no way to cancel a statement, so stopping one means replacing
+    /// the worker; the catalog is rebuilt from the log like after a crash.
+    pub fn stop(&self) {
+        self.tear_down(true);
+        self.dispatch(Action::EngineStopped);
+        self.restart();
+    }
+
+    pub fn add_files(&self, files: Vec<PickedFile>) {
+        if !files.is_empty() {
+            self.send_op(CatalogOp::Add(files), Pending::AddFiles);
+        }
+    }
+
+    pub fn generate_sample(&self, rows: u64) {
+        self.send_op(CatalogOp::Sample(rows), Pending::Sample);
+    }
+
+    pub fn rename_table(&self, from: String, to: String) {
+        let pending = Pending::Rename {
+            from: from.clone(),
+            to: to.clone(),
+        };
+        self.send_op(CatalogOp::Rename { from, to }, pending);
+    }
+
+    pub fn remove_table(&self, name: String) {
+        self.send_op(CatalogOp::Remove(name), Pending::Remove);
+    }
+
+    pub fn run_sql(&self, sql: String) {
+        let body = RequestBody::RunSql {
+            sql: sql.clone(),
+            page_size: PAGE_SIZE,
+        };
+        self.send(body, vec![], Pending::Query { sql }, None);
+    }
+
+    pub fn fetch_page(&self, result_id: u64, offset: u64) {
+        let body = RequestBody::FetchPage {
+            result_id,
+            offset,
+            limit: PAGE_SIZE,
+        };
+        self.send(body, vec![], Pending::Page, None);
+    }
+
+    pub fn export_parquet(&self, table: String) {
+        self.send(
+            RequestBody::ExportParquet { table },
+            vec![],
+            Pending::Export,
+            None,
+        );
+    }
+
+    fn send_op(&self, op: CatalogOp, pending: Pending) {
+        let (body, files) = op.request();
+        self.send(body, files, pending, Some(op));
+    }
+
+    fn send(&self, body: RequestBody, files: Vec<File>, pending: Pending, op: Option<CatalogOp>) {
+        let (id, now) = {
+            let mut inner = self.inner.borrow_mut();
+            let id = inner.next_id;
+            inner.next_id += 1;
+            if let Some(op) = op {
+                inner.sent_ops.push((id, op));
+            }
+            let out = Outgoing {
+                request: Request { id, body },
+                files,
+            };
+            if inner.ready {
+                (id, Some(out))
+            } else {
+                inner.queue.push_back(out);
+                (id, None)
+            }
+        };
+        // Recorded first: a failed post answers with an error for this id right away.
+        self.dispatch(Action::Sent { id, pending });
+        if let Some(out) = now {
+            self.post(out);
+        }
+    }
+
+    fn post(&self, out: Outgoing) {
+        let id = out.request.id;
+        let worker = self.inner.borrow().worker.clone();
+        let posted = worker
+            .ok_or_else(|| JsValue::from_str("the engine is not running"))
+            .and_then(|worker| {
+                let message = Object::new();
+                Reflect::set(&message, &"kind".into(), &"request".into())?;
+                let request = serde_wasm_bindgen::to_value(&out.request)?;
+                Reflect::set(&message, &"request".into(), &request)?;
+                let files: Array = out.files.iter().collect();
+                Reflect::set(&message, &"files".into(), &files)?;
+                worker.post_message(&message)
+            });
+        if let Err(e) = posted {
+            self.inner.borrow_mut().sent_ops.retain(|(i, _)| *i != id);
+            self.answer_with_error(id, "sending the request to the engine", describe(&e));
+        }
+    }
+
+    fn spawn_worker(&self, module: &JsValue) -> Result<(), JsValue> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)?;
+        let generation = {
+            let mut inner = self.inner.borrow_mut();
+            inner.generation += 1;
+            inner.generation
+        };
+        let weak = Rc::downgrade(&self.inner);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new({
+            let weak = weak.clone();
+            move |event: MessageEvent| {
+                if let Some(client) = live(&weak, generation) {
+                    client.on_message(event.data());
+                }
+            }
+        });
+        let on_error = Closure::<dyn FnMut(Event)>::new({
+            let weak = weak.clone();
+            move |event: Event| {
+                if let Some(client) = live(&weak, generation) {
+                    let detail = event
+                        .dyn_ref::<ErrorEvent>()
+                        .map(|e| e.message())
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| {
+                            format!("no details; {WORKER_SCRIPT} may have failed to load")
+                        });
+                    client.crash(format!("The engine worker crashed: {detail}"));
+                }
+            }
+        });
+        let on_message_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            if let Some(client) = live(&weak, generation) {
+                client.crash("The engine sent a message the page could not read.".into());
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+
+        let init = Object::new();
+        Reflect::set(&init, &"kind".into(), &"init".into())?;
+        Reflect::set(&init, &"module".into(), module)?;
+        worker.post_message(&init)?;
+
+        let mut inner = self.inner.borrow_mut();
+        inner.worker = Some(worker);
+        inner.ready = false;
+        // Replacing the previous worker's handlers is safe here: none of them is running.
+        inner.handlers = Some(Handlers {
+            _message: on_message,
+            _error: on_error,
+            _message_error: on_message_error,
+        });
+        Ok(())
+    }
+
+    fn on_message(&self, data: JsValue) {
+        let kind = Reflect::get(&data, &"kind".into())
+            .ok()
+            .and_then(|k| k.as_string());
+        match kind.as_deref() {
+            Some("ready") => {
+                let queued = {
+                    let mut inner = self.inner.borrow_mut();
+                    inner.ready = true;
+                    std::mem::take(&mut inner.queue)
+                };
+                self.dispatch(Action::EngineReady);
+                for out in queued {
+                    self.post(out);
+                }
+            }
+            Some("fatal") => {
+                let message = Reflect::get(&data, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_else(|| "no message".into());
+                let started = self.inner.borrow().ready;
+                self.crash(if started {
+                    format!("The engine stopped: {message}")
+                } else {
+                    format!("The engine failed to start: {message}")
+                });
+            }
+            Some("response") => self.on_response(&data),
+            // Anything else is not ours to interpret; ignoring it keeps the page running.
+            _ => {}
+        }
+    }
+
+    fn on_response(&self, data: &JsValue) {
+        let raw = Reflect::get(data, &"response".into()).unwrap_or(JsValue::UNDEFINED);
+        let mut response: Response = match serde_wasm_bindgen::from_value(raw.clone()) {
+            Ok(response) => response,
+            Err(e) => {
+                let id = Reflect::get(&raw, &"id".into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .map_or(0, |f| f as u64);
+                self.inner.borrow_mut().sent_ops.retain(|(i, _)| *i != id);
+                self.answer_with_error(id, "reading the engine's answer", e.to_string());
+                return;
+            }
+        };
+        let op = {
+            let mut inner = self.inner.borrow_mut();
+            let at = inner.sent_ops.iter().position(|(i, _)| *i == response.id);
+            at.map(|at| inner.sent_ops.remove(at).1)
+        };
+        match &response.body {
+            ResponseBody::Tables { .. } => {
+                if let Some(op) = op {
+                    self.inner.borrow_mut().record(response.id, op);
+                }
+            }
+            ResponseBody::Download { file_name, mime } => {
+                let buffer = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
+                let saved = if buffer.is_undefined() || buffer.is_null() {
+                    Err("the engine sent no bytes".to_string())
+                } else {
+                    download::save(&buffer, file_name, mime).map_err(|e| describe(&e))
+                };
+                if let Err(message) = saved {
+                    response.body = ResponseBody::Error {
+                        error: UserError {
+                            context: format!("saving {file_name}"),
+                            message,
+                            location: None,
+                        },
+                    };
+                }
+            }
+            _ => {}
+        }
+        self.dispatch(Action::Received(response));
+    }
+
+    fn answer_with_error(&self, id: RequestId, context: &str, message: String) {
+        self.dispatch(Action::Received(Response {
+            id,
+            body: ResponseBody::Error {
+                error: UserError {
+                    context: context.into(),
+                    message,
+                    location: None,
+                },
+            },
+        }));
+    }
+
+    fn crash(&self, message: String) {
+        self.tear_down(false);
+        self.dispatch(Action::EngineCrashed(message));
+    }
+
+    /// Ends the current worker. What was in flight is lost with it (the reducer forgets
+    /// it too on `EngineCrashed` / `EngineStopped`), except catalog changes: those not
+    /// yet posted are kept for the restart, and so are the posted ones if `innocent`.
+    /// After a crash they are not: any of them may be what brought the engine down.
+    fn tear_down(&self, innocent: bool) {
+        let mut inner = self.inner.borrow_mut();
+        if let Some(worker) = inner.worker.take() {
+            worker.set_onmessage(None);
+            worker.set_onerror(None);
+            worker.set_onmessageerror(None);
+            worker.terminate();
+        }
+        inner.generation += 1;
+        inner.ready = false;
+        let queued: Vec<RequestId> = inner.queue.drain(..).map(|o| o.request.id).collect();
+        for (id, op) in std::mem::take(&mut inner.sent_ops) {
+            if innocent || queued.contains(&id) {
+                inner.record(id, op);
+            }
+        }
+    }
+
+    /// Never called with `inner` borrowed: a dispatch may render, and rendering may call
+    /// back into the client.
+    fn dispatch(&self, action: Action) {
+        let dispatch = self.inner.borrow().dispatch.clone();
+        dispatch.emit(action);
+    }
+}
+
+impl Inner {
+    fn record(&mut self, id: RequestId, op: CatalogOp) {
+        let at = self.log.partition_point(|(i, _)| *i < id);
+        self.log.insert(at, (id, op));
+    }
+}
+
+fn live(weak: &Weak<RefCell<Inner>>, generation: u32) -> Option<EngineClient> {
+    let inner = weak.upgrade()?;
+    let current = inner.borrow().generation == generation;
+    current.then_some(EngineClient { inner })
+}
+
+async fn compile_engine() -> Result<JsValue, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response = window.fetch_with_str(ENGINE_WASM);
+    JsFuture::from(WebAssembly::compile_streaming(&response)).await
+}
+
+/// A JS error's message, or whatever text the value has.
+pub fn describe(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.message());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}

@@ -1,0 +1,15 @@
+//! Kiln's page: a Yew app that drives the query engine running in a web worker.
+
+mod app;
+mod components;
+mod download;
+mod engine_client;
+mod files;
+mod format;
+mod sql;
+mod state;
+mod storage;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

@@ -1,0 +1,658 @@
+//! The page's one state and its reducer. Everything the UI shows derives from here;
+//! the engine client only turns worker messages into `Action`s.
+
+use std::rc::Rc;
+
+use kiln_protocol::{
+    RequestId, Response, ResponseBody, ResultPage, ResultSummary, TableSummary, UserError,
+};
+use yew::Reducible;
+
+pub const PAGE_SIZE: u64 = 100;
+
+pub const DEFAULT_SQL: &str = "\
+-- Add Parquet or CSV files (pick them above or drop them anywhere on the page),
+-- or generate the sample data. Each table appears on the left under its SQL name.
+-- Ctrl+Enter (Cmd+Enter) runs the query; Ctrl+Space suggests names.
+SELECT 'hello' AS greeting, 6 * 7 AS answer;
+";
+
+/// What a request sent to the worker is for, so its response lands in the right place.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pending {
+    AddFiles,
+    Sample,
+    Rename {
+        from: String,
+        to: String,
+    },
+    Remove,
+    Query {
+        sql: String,
+    },
+    Page,
+    Export,
+    /// Re-sent after an engine restart to rebuild the catalog; its failures are expected
+    /// (e.g. a table renamed and later removed) and not shown.
+    Replay,
+}
+
+impl Pending {
+    fn describe(&self) -> &'static str {
+        match self {
+            Pending::AddFiles => "adding files",
+            Pending::Sample => "generating sample data",
+            Pending::Rename { .. } => "renaming",
+            Pending::Remove => "removing",
+            Pending::Query { .. } => "running query",
+            Pending::Page => "fetching rows",
+            Pending::Export => "writing Parquet",
+            Pending::Replay => "restoring tables",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Engine {
+    Loading,
+    Ready,
+    Crashed { message: String },
+}
+
+/// What the status bar shows; also the `data-state` browser tests read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Loading,
+    Ready,
+    Running,
+    Crashed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Loading => "loading",
+            Status::Ready => "ready",
+            Status::Running => "running",
+            Status::Crashed => "crashed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryResult {
+    pub result_id: u64,
+    pub summary: ResultSummary,
+    pub page: ResultPage,
+    /// The worker that held the result is gone; the shown page stays, paging doesn't.
+    pub detached: bool,
+}
+
+impl QueryResult {
+    /// 1-based first and last row of the page on screen; `(0, 0)` when empty.
+    pub fn shown_range(&self) -> (u64, u64) {
+        let n = self.page.rows.len() as u64;
+        if n == 0 {
+            (0, 0)
+        } else {
+            (self.page.offset + 1, self.page.offset + n)
+        }
+    }
+
+    pub fn prev_offset(&self) -> Option<u64> {
+        (self.page.offset > 0).then(|| self.page.offset.saturating_sub(PAGE_SIZE))
+    }
+
+    pub fn next_offset(&self) -> Option<u64> {
+        let next = self.page.offset + PAGE_SIZE;
+        (next < self.summary.total_rows).then_some(next)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownError {
+    pub error: UserError,
+    /// The SQL as submitted, so a location points into the text that caused it even
+    /// after the editor changed.
+    pub sql: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Results,
+    Explorer,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppState {
+    pub engine: Engine,
+    pub in_flight: Vec<(RequestId, Pending)>,
+    pub tables: Rc<Vec<TableSummary>>,
+    pub rejected: Vec<UserError>,
+    pub selected: Option<String>,
+    pub sql: String,
+    pub result: Option<Rc<QueryResult>>,
+    pub error: Option<ShownError>,
+    pub view: View,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    EngineReady,
+    /// The engine failed to load, the worker crashed, or it reported a fatal error.
+    EngineCrashed(String),
+    /// The user stopped a running statement; the worker is being replaced.
+    EngineStopped,
+    EngineRestarting,
+    Sent {
+        id: RequestId,
+        pending: Pending,
+    },
+    Received(Response),
+    SelectTable(String),
+    ShowView(View),
+    SqlChanged(String),
+    /// A problem found on the page itself, e.g. a dropped folder that couldn't be read.
+    ShowError(UserError),
+    DismissError,
+    DismissRejected,
+}
+
+impl AppState {
+    pub fn new(sql: String) -> Self {
+        AppState {
+            engine: Engine::Loading,
+            in_flight: Vec::new(),
+            tables: Rc::new(Vec::new()),
+            rejected: Vec::new(),
+            selected: None,
+            sql,
+            result: None,
+            error: None,
+            view: View::Results,
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match self.engine {
+            Engine::Crashed { .. } => Status::Crashed,
+            Engine::Loading => Status::Loading,
+            Engine::Ready if self.in_flight.is_empty() => Status::Ready,
+            Engine::Ready => Status::Running,
+        }
+    }
+
+    /// What the engine is busy with, oldest request first.
+    pub fn activity(&self) -> Option<&'static str> {
+        self.in_flight.first().map(|(_, p)| p.describe())
+    }
+
+    pub fn query_running(&self) -> bool {
+        self.in_flight
+            .iter()
+            .any(|(_, p)| matches!(p, Pending::Query { .. }))
+    }
+
+    pub fn page_loading(&self) -> bool {
+        self.in_flight.iter().any(|(_, p)| *p == Pending::Page)
+    }
+
+    pub fn can_run(&self) -> bool {
+        self.engine == Engine::Ready && !self.query_running()
+    }
+
+    pub fn selected_table(&self) -> Option<&TableSummary> {
+        let name = self.selected.as_deref()?;
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::EngineReady => self.engine = Engine::Ready,
+            Action::EngineCrashed(message) => {
+                self.engine = Engine::Crashed { message };
+                self.worker_gone();
+            }
+            Action::EngineStopped => {
+                self.engine = Engine::Loading;
+                self.worker_gone();
+            }
+            Action::EngineRestarting => self.engine = Engine::Loading,
+            Action::Sent { id, pending } => {
+                if let Pending::Query { .. } = pending {
+                    self.error = None;
+                    self.view = View::Results;
+                }
+                self.in_flight.push((id, pending));
+            }
+            Action::Received(response) => self.receive(response),
+            Action::SelectTable(name) => {
+                self.selected = Some(name);
+                self.view = View::Explorer;
+            }
+            Action::ShowView(view) => self.view = view,
+            Action::SqlChanged(sql) => self.sql = sql,
+            Action::ShowError(error) => self.error = Some(ShownError { error, sql: None }),
+            Action::DismissError => self.error = None,
+            Action::DismissRejected => self.rejected.clear(),
+        }
+    }
+
+    /// Whatever was in flight died with the worker, and so did the result it held.
+    fn worker_gone(&mut self) {
+        self.in_flight.clear();
+        if let Some(result) = &mut self.result {
+            Rc::make_mut(result).detached = true;
+        }
+    }
+
+    fn receive(&mut self, Response { id, body }: Response) {
+        let pending = self
+            .in_flight
+            .iter()
+            .position(|(i, _)| *i == id)
+            .map(|at| self.in_flight.remove(at).1);
+        match body {
+            ResponseBody::Tables { tables, rejected } => {
+                self.tables_changed(tables, rejected, pending)
+            }
+            ResponseBody::QueryDone {
+                result_id,
+                summary,
+                page,
+            } => {
+                self.result = Some(Rc::new(QueryResult {
+                    result_id,
+                    summary,
+                    page,
+                    detached: false,
+                }));
+                self.view = View::Results;
+            }
+            ResponseBody::Page { result_id, page } => {
+                if let Some(result) = &mut self.result {
+                    // A page of an older result arriving late must not replace this one.
+                    if result.result_id == result_id {
+                        Rc::make_mut(result).page = page;
+                    }
+                }
+            }
+            // The client saved the bytes before dispatching; nothing to show.
+            ResponseBody::Download { .. } => {}
+            ResponseBody::Error { error } => {
+                if pending == Some(Pending::Replay) {
+                    return;
+                }
+                let sql = match pending {
+                    Some(Pending::Query { sql }) => Some(sql),
+                    _ => None,
+                };
+                self.error = Some(ShownError { error, sql });
+            }
+        }
+    }
+
+    fn tables_changed(
+        &mut self,
+        tables: Vec<TableSummary>,
+        rejected: Vec<UserError>,
+        pending: Option<Pending>,
+    ) {
+        let added_files = matches!(pending, Some(Pending::AddFiles | Pending::Sample));
+        let replay = pending == Some(Pending::Replay);
+        // An add replaces the old rejections (they were about an earlier pick); other
+        // changes keep them on screen until dismissed. A replay repeats old news.
+        if added_files || (!rejected.is_empty() && !replay) {
+            self.rejected = rejected;
+        }
+        let new_table = tables
+            .iter()
+            .find(|t| !self.tables.iter().any(|old| old.name == t.name))
+            .map(|t| t.name.clone());
+        if let Some(Pending::Rename { from, to }) = &pending
+            && self.selected.as_deref() == Some(from)
+        {
+            self.selected = Some(to.clone());
+        }
+        if added_files && let Some(name) = new_table {
+            self.selected = Some(name);
+            // Show what was just added, unless that would hide a result being read.
+            if self.result.is_none() {
+                self.view = View::Explorer;
+            }
+        }
+        let selected_exists = self
+            .selected
+            .as_deref()
+            .is_some_and(|s| tables.iter().any(|t| t.name == s));
+        // Mid-replay the selected table may simply not be back yet.
+        if !selected_exists && !(replay && self.selected.is_some()) {
+            self.selected = tables.first().map(|t| t.name.clone());
+        }
+        self.tables = Rc::new(tables);
+    }
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = Rc::unwrap_or_clone(self);
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kiln_protocol::{FieldSummaryRef, FileFormat, SqlSpan};
+
+    use super::*;
+
+    fn table(name: &str) -> TableSummary {
+        TableSummary {
+            name: name.into(),
+            format: FileFormat::Csv,
+            schema: vec![],
+            partition_columns: vec![],
+            files: vec![],
+        }
+    }
+
+    fn tables_response(id: RequestId, names: &[&str], rejected: Vec<UserError>) -> Action {
+        Action::Received(Response {
+            id,
+            body: ResponseBody::Tables {
+                tables: names.iter().map(|n| table(n)).collect(),
+                rejected,
+            },
+        })
+    }
+
+    fn user_error(message: &str) -> UserError {
+        UserError {
+            context: "planning the query".into(),
+            message: message.into(),
+            location: Some(SqlSpan {
+                line: 1,
+                column: 15,
+                end_line: None,
+                end_column: None,
+            }),
+        }
+    }
+
+    fn done(id: RequestId, result_id: u64, total_rows: u64, offset: u64) -> Action {
+        Action::Received(Response {
+            id,
+            body: ResponseBody::QueryDone {
+                result_id,
+                summary: ResultSummary {
+                    columns: vec![FieldSummaryRef {
+                        name: "x".into(),
+                        data_type: "Int64".into(),
+                    }],
+                    total_rows,
+                    elapsed_ms: 1.5,
+                },
+                page: ResultPage {
+                    offset,
+                    rows: vec![vec![Some("1".into())]; total_rows.min(PAGE_SIZE) as usize],
+                },
+            },
+        })
+    }
+
+    fn ready() -> AppState {
+        let mut s = AppState::new(DEFAULT_SQL.into());
+        s.apply(Action::EngineReady);
+        s
+    }
+
+    #[test]
+    fn status_follows_engine_and_requests() {
+        let mut s = AppState::new(String::new());
+        assert_eq!(s.status(), Status::Loading);
+        assert!(!s.can_run());
+        s.apply(Action::EngineReady);
+        assert_eq!(s.status(), Status::Ready);
+        let sql = "SELECT 1".to_string();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Query { sql },
+        });
+        assert_eq!(s.status(), Status::Running);
+        assert_eq!(s.activity(), Some("running query"));
+        assert!(!s.can_run(), "one query at a time");
+        s.apply(done(1, 7, 3, 0));
+        assert_eq!(s.status(), Status::Ready);
+        assert!(s.can_run());
+        assert_eq!(s.result.as_ref().map(|r| r.result_id), Some(7));
+    }
+
+    #[test]
+    fn a_crash_keeps_the_sql_tables_and_page_but_detaches_the_result() {
+        let mut s = ready();
+        s.apply(Action::SqlChanged("SELECT 42".into()));
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::AddFiles,
+        });
+        s.apply(tables_response(1, &["trips"], vec![]));
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Query {
+                sql: "SELECT 42".into(),
+            },
+        });
+        s.apply(done(2, 1, 500, 0));
+        s.apply(Action::Sent {
+            id: 3,
+            pending: Pending::Page,
+        });
+        s.apply(Action::EngineCrashed("out of memory".into()));
+        assert_eq!(s.status(), Status::Crashed);
+        assert!(s.in_flight.is_empty());
+        assert_eq!(s.sql, "SELECT 42");
+        assert_eq!(s.tables.len(), 1);
+        let result = s.result.clone().expect("result kept");
+        assert!(result.detached);
+        assert_eq!(result.page.rows.len(), 100);
+        s.apply(Action::EngineRestarting);
+        assert_eq!(s.status(), Status::Loading);
+    }
+
+    #[test]
+    fn stopping_a_query_forgets_it_without_a_crash() {
+        let mut s = ready();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Query {
+                sql: "SELECT * FROM huge".into(),
+            },
+        });
+        s.apply(Action::EngineStopped);
+        assert_eq!(s.status(), Status::Loading);
+        assert!(!s.query_running());
+        assert_eq!(s.error, None);
+        s.apply(Action::EngineReady);
+        assert!(s.can_run());
+    }
+
+    #[test]
+    fn query_errors_carry_the_submitted_sql_and_replay_errors_are_hidden() {
+        let mut s = ready();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Query {
+                sql: "SELECT * FROM nope".into(),
+            },
+        });
+        s.apply(Action::SqlChanged("edited since".into()));
+        s.apply(Action::Received(Response {
+            id: 1,
+            body: ResponseBody::Error {
+                error: user_error("table 'nope' not found"),
+            },
+        }));
+        let shown = s.error.clone().expect("error shown");
+        assert_eq!(shown.sql.as_deref(), Some("SELECT * FROM nope"));
+        assert_eq!(s.status(), Status::Ready);
+
+        s.apply(Action::DismissError);
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Replay,
+        });
+        s.apply(Action::Received(Response {
+            id: 2,
+            body: ResponseBody::Error {
+                error: user_error("no table named x"),
+            },
+        }));
+        assert_eq!(s.error, None);
+        assert!(s.in_flight.is_empty());
+    }
+
+    #[test]
+    fn submitting_a_query_clears_the_previous_error() {
+        let mut s = ready();
+        s.error = Some(ShownError {
+            error: user_error("old"),
+            sql: None,
+        });
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Query {
+                sql: "SELECT 1".into(),
+            },
+        });
+        assert_eq!(s.error, None);
+    }
+
+    #[test]
+    fn paging_bounds() {
+        let mut s = ready();
+        s.apply(done(1, 1, 250, 0));
+        let r = s.result.clone().expect("result");
+        assert_eq!(r.shown_range(), (1, 100));
+        assert_eq!(r.prev_offset(), None);
+        assert_eq!(r.next_offset(), Some(100));
+
+        s.apply(Action::Received(Response {
+            id: 2,
+            body: ResponseBody::Page {
+                result_id: 1,
+                page: ResultPage {
+                    offset: 200,
+                    rows: vec![vec![None]; 50],
+                },
+            },
+        }));
+        let r = s.result.clone().expect("result");
+        assert_eq!(r.shown_range(), (201, 250));
+        assert_eq!(r.prev_offset(), Some(100));
+        assert_eq!(r.next_offset(), None);
+
+        // A late page from an older result is ignored.
+        s.apply(Action::Received(Response {
+            id: 3,
+            body: ResponseBody::Page {
+                result_id: 0,
+                page: ResultPage {
+                    offset: 0,
+                    rows: vec![],
+                },
+            },
+        }));
+        assert_eq!(s.result.map(|r| r.page.offset), Some(200));
+
+        let mut empty = ready();
+        empty.apply(done(1, 2, 0, 0));
+        let r = empty.result.expect("result");
+        assert_eq!(r.shown_range(), (0, 0));
+        assert_eq!(r.next_offset(), None);
+    }
+
+    #[test]
+    fn selection_follows_adds_renames_and_removals() {
+        let mut s = ready();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::AddFiles,
+        });
+        s.apply(tables_response(1, &["a"], vec![]));
+        assert_eq!(s.selected.as_deref(), Some("a"));
+        assert_eq!(s.view, View::Explorer, "new table shown");
+
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Sample,
+        });
+        s.apply(tables_response(2, &["a", "yellow", "green"], vec![]));
+        assert_eq!(s.selected.as_deref(), Some("yellow"));
+
+        s.apply(Action::Sent {
+            id: 3,
+            pending: Pending::Rename {
+                from: "yellow".into(),
+                to: "taxi".into(),
+            },
+        });
+        s.apply(tables_response(3, &["a", "taxi", "green"], vec![]));
+        assert_eq!(s.selected.as_deref(), Some("taxi"));
+
+        s.apply(Action::Sent {
+            id: 4,
+            pending: Pending::Remove,
+        });
+        s.apply(tables_response(4, &["a", "green"], vec![]));
+        assert_eq!(
+            s.selected.as_deref(),
+            Some("a"),
+            "falls back to the first table"
+        );
+    }
+
+    #[test]
+    fn a_replay_keeps_the_selection_and_the_dismissed_rejections() {
+        let mut s = ready();
+        s.selected = Some("b".into());
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Replay,
+        });
+        s.apply(tables_response(1, &["a"], vec![user_error("not parquet")]));
+        assert_eq!(s.selected.as_deref(), Some("b"));
+        assert!(s.rejected.is_empty());
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Replay,
+        });
+        s.apply(tables_response(2, &["a", "b"], vec![]));
+        assert_eq!(s.selected_table().map(|t| t.name.as_str()), Some("b"));
+    }
+
+    #[test]
+    fn rejections_are_replaced_by_the_next_add_only() {
+        let mut s = ready();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::AddFiles,
+        });
+        s.apply(tables_response(1, &["a"], vec![user_error("not parquet")]));
+        assert_eq!(s.rejected.len(), 1);
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Remove,
+        });
+        s.apply(tables_response(2, &[], vec![]));
+        assert_eq!(s.rejected.len(), 1, "kept across unrelated changes");
+        s.apply(Action::Sent {
+            id: 3,
+            pending: Pending::AddFiles,
+        });
+        s.apply(tables_response(3, &["b"], vec![]));
+        assert!(s.rejected.is_empty());
+    }
+}

@@ -1,0 +1,139 @@
+// Shared pieces of the browser tests: the static server, Debian's Chromium through
+// playwright-core, the independent oracle (DuckDB / pyarrow in the test venv), and
+// helpers that act on the page the way a person does.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+export const DIST = process.env.KILN_DIST ?? path.join(ROOT, 'dist');
+export const PYTHON = process.env.KILN_PYTHON ?? path.join(ROOT, '.venv/bin/python');
+export const KILN = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
+export const SHARED_DATA = process.env.KILN_SHARED_DATA ?? path.resolve(ROOT, '../shared/data');
+export const PARQUET_TESTING = path.join(SHARED_DATA, 'parquet-testing');
+export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
+
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run',
+];
+
+export async function startServer() {
+  const child = spawn('python3', [path.join(ROOT, 'scripts/static_server.py'), DIST, '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) resolve(m[0]);
+    });
+    child.on('exit', (code) => reject(new Error(`static server exited with ${code}`)));
+  });
+  return { url, stop: () => child.kill() };
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** Opens the page and waits until the engine worker is ready. Collects page errors. */
+export async function openPage(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  await page.goto(url);
+  await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 60_000 });
+  return page;
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(tmpdir(), `kiln-${prefix}-`));
+}
+
+/** Runs tests/browser/oracle.py: DuckDB and pyarrow answer independently of Kiln. */
+export function oracle(...args) {
+  const out = execFileSync(PYTHON, [path.join(here, 'oracle.py'), ...args], {
+    encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  return JSON.parse(out);
+}
+
+export function generateTaxi(rows, seed = 42) {
+  const dir = tempDir('taxi');
+  execFileSync(KILN, ['gen', 'taxi', '--rows', String(rows), '--seed', String(seed), '--out', dir]);
+  return dir;
+}
+
+export async function addFiles(page, files) {
+  await page.getByTestId('file-input').setInputFiles(files);
+}
+
+export async function tableNames(page) {
+  return page.getByTestId('table-item').evaluateAll((items) => items.map((i) => i.dataset.table));
+}
+
+/** Types a query like a person (select all, type) and runs it with Ctrl+Enter. */
+export async function runSql(page, sql) {
+  const editor = page.getByTestId('sql-editor');
+  await editor.click();
+  await editor.press('Control+a');
+  await editor.fill(sql);
+  await editor.press('Control+Enter');
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid=status]');
+    return s && s.dataset.state !== 'running';
+  }, null, { timeout: 120_000 });
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid=result-table]') || document.querySelector('[data-testid=error-panel]'),
+  );
+}
+
+/** The result table as shown: header names and rows of cell texts (null for NULL cells). */
+export async function readResult(page) {
+  return page.getByTestId('result-table').evaluate((table) => ({
+    columns: [...table.querySelectorAll('thead th .col-name')].map((c) => c.textContent.trim()),
+    types: [...table.querySelectorAll('thead th .col-type')].map((c) => c.textContent.trim()),
+    rows: [...table.querySelectorAll('tbody tr')].map((tr) =>
+      [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('null') ? null : td.textContent))),
+  }));
+}
+
+export async function resultRowCount(page) {
+  return Number((await page.getByTestId('result-rowcount').textContent()).trim());
+}
+
+/** Cell text vs an oracle value: numbers compared numerically, the rest as text. */
+export function sameValue(shown, expected) {
+  if (expected === null || expected === undefined) return shown === null;
+  if (shown === null) return false;
+  if (typeof expected === 'number') {
+    const n = Number(shown);
+    if (!Number.isFinite(n)) return false;
+    return Math.abs(n - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
+  }
+  if (typeof expected === 'boolean') return shown === String(expected);
+  return shown === String(expected);
+}
+
+export function assertRowsEqual(assert, shownRows, expectedRows, what) {
+  assert.equal(shownRows.length, expectedRows.length, `${what}: row count`);
+  shownRows.forEach((row, i) => {
+    assert.equal(row.length, expectedRows[i].length, `${what}: width of row ${i}`);
+    row.forEach((cell, j) => {
+      assert.ok(sameValue(cell, expectedRows[i][j]),
+        `${what}: row ${i} column ${j}: page shows ${JSON.stringify(cell)}, oracle says ${JSON.stringify(expectedRows[i][j])}`);
+    });
+  });
+}

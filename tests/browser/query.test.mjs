@@ -1,0 +1,92 @@
+// SQL typed in the editor runs in the engine worker; the table shown must equal DuckDB's
+// answer on the same files.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  startServer, launch, openPage, addFiles, runSql, readResult, resultRowCount, oracle,
+  generateTaxi, assertRowsEqual, screenshot, PARQUET_TESTING,
+} from './harness.mjs';
+
+let server, browser, page, taxiDir;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+  page = await openPage(browser, server.url);
+  taxiDir = generateTaxi(200_000);
+  await addFiles(page, [
+    path.join(taxiDir, 'yellow/yellow_tripdata_2024-02.parquet'),
+    path.join(taxiDir, 'taxi_zone_lookup.csv'),
+    path.join(PARQUET_TESTING, 'data/nulls.snappy.parquet'),
+  ]);
+  await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const yellow = () => `y=${path.join(taxiDir, 'yellow/yellow_tripdata_2024-02.parquet')}`;
+const zones = () => `z=${path.join(taxiDir, 'taxi_zone_lookup.csv')}`;
+
+async function compare(kilnSql, duckSql, tables, what) {
+  await runSql(page, kilnSql);
+  const shown = await readResult(page);
+  const expected = oracle('query', duckSql, ...tables);
+  assert.equal(await resultRowCount(page), expected.length, `${what}: row count label`);
+  assertRowsEqual(assert, shown.rows.slice(0, expected.length), expected.slice(0, shown.rows.length), what);
+  return shown;
+}
+
+test('group by equals DuckDB, with types in the header', async () => {
+  const sql = (t) => `SELECT payment_type, count(*) AS trips, sum(total_amount) AS revenue
+    FROM ${t} GROUP BY payment_type ORDER BY payment_type`;
+  const shown = await compare(sql('yellow_tripdata_2024_02'), sql('y'), [yellow()], 'group by');
+  assert.deepEqual(shown.columns, ['payment_type', 'trips', 'revenue']);
+  assert.equal(shown.types[1], 'Int64');
+  assert.match(await page.getByTestId('result-elapsed').textContent(), /\d/);
+  await screenshot(page, 'query-result');
+});
+
+test('join with the CSV zone lookup equals DuckDB', async () => {
+  const sql = (t, z) => `SELECT z."Borough", count(*) AS trips FROM ${t} t
+    JOIN ${z} z ON t."PULocationID" = z."LocationID" GROUP BY z."Borough" ORDER BY trips DESC, z."Borough"`;
+  await compare(sql('yellow_tripdata_2024_02', 'taxi_zone_lookup'), sql('y', 'z'), [yellow(), zones()], 'join');
+});
+
+test('results page through all rows', async () => {
+  const sql = (t) => `SELECT "LocationID", "Zone" FROM ${t} ORDER BY "LocationID"`;
+  const expected = oracle('query', sql('z'), zones());
+  await runSql(page, sql('taxi_zone_lookup'));
+  assert.equal(await resultRowCount(page), expected.length);
+  const seen = [];
+  for (;;) {
+    seen.push(...(await readResult(page)).rows);
+    const next = page.getByTestId('page-next');
+    if (await next.isDisabled()) break;
+    const before = await page.getByTestId('page-info').textContent();
+    await next.click();
+    await page.waitForFunction((b) => document.querySelector('[data-testid=page-info]').textContent !== b, before);
+  }
+  assertRowsEqual(assert, seen, expected, 'all pages');
+});
+
+test('NULL is shown apart from an empty string', async () => {
+  await runSql(page, "SELECT CAST(NULL AS VARCHAR) AS a, '' AS b, 'x' AS c");
+  const shown = await readResult(page);
+  assert.deepEqual(shown.rows, [[null, '', 'x']]);
+  const expected = oracle('query', `SELECT count(*) FILTER (WHERE b_c_int_value IS NULL), count(*) FROM t`,
+    `t=${path.join(PARQUET_TESTING, 'data/nulls.snappy.parquet')}`);
+  await runSql(page, 'SELECT count(*) FILTER (WHERE b_c_int_value IS NULL), count(*) FROM nulls');
+  assertRowsEqual(assert, (await readResult(page)).rows, expected, 'nulls file');
+});
+
+test('the last query survives a reload', async () => {
+  const sql = 'SELECT 41 + 1 AS answer';
+  await runSql(page, sql);
+  await page.reload();
+  await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('sql-editor').inputValue(), sql);
+});
