@@ -45,6 +45,12 @@ pub fn ratio(compressed: u64, uncompressed: u64) -> String {
     format!("{:.2}×", uncompressed as f64 / compressed as f64)
 }
 
+/// `ZSTD(ZstdLevel(1))` -> `ZSTD`. A Parquet file records only the codec; a level in
+/// the reader's description is the reader's default, not what the writer used.
+pub fn codec_name(codec: &str) -> &str {
+    codec.split('(').next().unwrap_or(codec).trim()
+}
+
 pub fn elapsed_ms(ms: f64) -> String {
     if !ms.is_finite() || ms < 0.0 {
         "–".into()
@@ -121,6 +127,13 @@ mod tests {
         assert_eq!(group_digits(999), "999");
         assert_eq!(group_digits(1000), "1,000");
         assert_eq!(group_digits(12345678), "12,345,678");
+    }
+
+    #[test]
+    fn codecs_drop_the_readers_level() {
+        assert_eq!(codec_name("ZSTD(ZstdLevel(1))"), "ZSTD");
+        assert_eq!(codec_name("SNAPPY"), "SNAPPY");
+        assert_eq!(codec_name(""), "");
     }
 
     #[test]

@@ -14,6 +14,10 @@ pub const DEFAULT_SQL: &str = "\
 -- Add Parquet or CSV files (pick them above or drop them anywhere on the page),
 -- or generate the sample data. Each table appears on the left under its SQL name.
 -- Ctrl+Enter (Cmd+Enter) runs the query; Ctrl+Space suggests names.
+--
+-- With the sample data, for example:
+--   SELECT payment_type, count(*) AS trips, avg(total_amount) AS avg_total
+--   FROM yellow_tripdata GROUP BY payment_type ORDER BY trips DESC;
 SELECT 'hello' AS greeting, 6 * 7 AS answer;
 ";
 
@@ -40,14 +44,14 @@ pub enum Pending {
 impl Pending {
     fn describe(&self) -> &'static str {
         match self {
-            Pending::AddFiles => "adding files",
-            Pending::Sample => "generating sample data",
-            Pending::Rename { .. } => "renaming",
-            Pending::Remove => "removing",
-            Pending::Query { .. } => "running query",
-            Pending::Page => "fetching rows",
-            Pending::Export => "writing Parquet",
-            Pending::Replay => "restoring tables",
+            Pending::AddFiles => "Adding files",
+            Pending::Sample => "Generating sample data",
+            Pending::Rename { .. } => "Renaming",
+            Pending::Remove => "Removing",
+            Pending::Query { .. } => "Running query",
+            Pending::Page => "Fetching rows",
+            Pending::Export => "Writing Parquet",
+            Pending::Replay => "Restoring tables",
         }
     }
 }
@@ -326,7 +330,8 @@ impl AppState {
             .as_deref()
             .is_some_and(|s| tables.iter().any(|t| t.name == s));
         // Mid-replay the selected table may simply not be back yet.
-        if !selected_exists && !(replay && self.selected.is_some()) {
+        let waiting_for_replay = replay && self.selected.is_some();
+        if !selected_exists && !waiting_for_replay {
             self.selected = tables.first().map(|t| t.name.clone());
         }
         self.tables = Rc::new(tables);
@@ -422,7 +427,7 @@ mod tests {
             pending: Pending::Query { sql },
         });
         assert_eq!(s.status(), Status::Running);
-        assert_eq!(s.activity(), Some("running query"));
+        assert_eq!(s.activity(), Some("Running query"));
         assert!(!s.can_run(), "one query at a time");
         s.apply(done(1, 7, 3, 0));
         assert_eq!(s.status(), Status::Ready);

@@ -3,7 +3,7 @@
 use kiln_protocol::{ColumnSummary, FileFormat, FileSummary, TableSummary};
 use yew::prelude::*;
 
-use crate::format::{exact_bytes, group_digits, human_bytes, ratio};
+use crate::format::{codec_name, exact_bytes, group_digits, human_bytes, ratio};
 
 /// Partitioned folders can hold thousands of files; render a screenful unless asked.
 const FILES_SHOWN: usize = 50;
@@ -123,7 +123,7 @@ fn FileDetails(props: &FileProps) -> Html {
                 </div>
                 <div>
                     <dt>{"Created by"}</dt>
-                    <dd data-testid="file-created-by" class="created-by">{ file.created_by.clone().unwrap_or_default() }</dd>
+                    <dd data-testid="file-created-by" class="created-by" title={file.created_by.clone()}>{ file.created_by.clone().unwrap_or_default() }</dd>
                 </div>
                 <div>
                     <dt>{"Format version"}</dt>
@@ -182,13 +182,21 @@ fn FileDetails(props: &FileProps) -> Html {
 fn column_row(c: &ColumnSummary) -> Html {
     let min = c.min.clone().unwrap_or_default();
     let max = c.max.clone().unwrap_or_default();
+    let logical = c.logical_type.clone().unwrap_or_default();
+    let encodings = c.encodings.join(", ");
+    let codecs = c
+        .compression
+        .iter()
+        .map(|codec| codec_name(codec))
+        .collect::<Vec<_>>()
+        .join(", ");
     html! {
         <tr data-testid="column-row" data-column={c.path.clone()}>
             <td class="col-path"><code>{ c.path.clone() }</code></td>
             <td class="col-physical">{ c.physical_type.clone() }</td>
-            <td class="col-logical">{ c.logical_type.clone().unwrap_or_default() }</td>
-            <td class="col-compression">{ c.compression.join(", ") }</td>
-            <td class="col-encodings">{ c.encodings.join(", ") }</td>
+            <td class="col-logical clip" title={logical.clone()}>{ logical }</td>
+            <td class="col-compression" title={c.compression.join(", ")}>{ codecs }</td>
+            <td class="col-encodings clip" title={encodings.clone()}>{ encodings }</td>
             <td class="col-nulls num" title={ if c.null_count.is_none() { "not recorded in every row group" } else { "" } }>
                 { c.null_count.map(|n| n.to_string()).unwrap_or_default() }
             </td>

@@ -18,10 +18,7 @@ pub fn StatusBar(props: &Props) -> Html {
     let text = match props.status {
         Status::Loading => "Loading engine…".to_string(),
         Status::Ready => "Ready".to_string(),
-        Status::Running => match props.activity {
-            Some(activity) => format!("Running: {activity}…"),
-            None => "Running…".to_string(),
-        },
+        Status::Running => format!("{}…", props.activity.unwrap_or("Running")),
         Status::Crashed => "Engine not running".to_string(),
     };
     let tables = match props.tables {

@@ -232,10 +232,50 @@ impl Engine {
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df
-            .collect()
-            .await
-            .map_err(|e| EngineError::from(e).to_user("running the query"))?;
+        let scanned = scanned_tables(df.logical_plan());
+        let batches = df.collect().await.map_err(|e| {
+            let error = EngineError::from(e);
+            let context = if error.is_read_error() {
+                format!("running the query, reading {}", self.describe_files(&scanned))
+            } else {
+                "running the query".to_string()
+            };
+            error.to_user(context)
+        })?;
         Ok(QueryOutput { schema, batches })
     }
+
+    /// "yellow (a.parquet, b.parquet)": which files a failed read may have come from.
+    /// DataFusion's decode errors do not say which file they hit.
+    fn describe_files(&self, tables: &[String]) -> String {
+        const SHOWN: usize = 3;
+        let parts: Vec<String> = self
+            .tables
+            .iter()
+            .filter(|t| tables.contains(&t.summary.name))
+            .map(|t| {
+                let files = &t.summary.files;
+                let mut names: Vec<&str> = files.iter().take(SHOWN).map(|f| f.path.as_str()).collect();
+                let more = files.len().saturating_sub(SHOWN);
+                let more = (more > 0).then(|| format!(" and {more} more")).unwrap_or_default();
+                names.sort_unstable();
+                format!("{} ({}{more})", t.summary.name, names.join(", "))
+            })
+            .collect();
+        if parts.is_empty() { "its input".into() } else { parts.join(", ") }
+    }
+}
+
+/// Names of the tables a plan scans.
+fn scanned_tables(plan: &datafusion::logical_expr::LogicalPlan) -> Vec<String> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::LogicalPlan;
+    let mut names = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            names.push(scan.table_name.table().to_string());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    names
 }

@@ -1,5 +1,6 @@
 //! Engine errors, and their translation into what the user is shown.
 
+use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 use kiln_protocol::{SqlSpan, UserError};
 
@@ -34,6 +35,26 @@ impl EngineError {
         }
     }
 
+    /// Whether the error came from reading or decoding a file (as opposed to planning or
+    /// computing), so that the files involved are worth naming.
+    pub fn is_read_error(&self) -> bool {
+        match self {
+            EngineError::DataFusion(e) => match e.find_root() {
+                DataFusionError::ParquetError(_)
+                | DataFusionError::ObjectStore(_)
+                | DataFusionError::IoError(_)
+                | DataFusionError::External(_) => true,
+                DataFusionError::ArrowError(e, _) => matches!(
+                    e.as_ref(),
+                    ArrowError::ParquetError(_) | ArrowError::IoError(..) | ArrowError::ExternalError(_)
+                ),
+                _ => false,
+            },
+            EngineError::Parquet(_) | EngineError::Io(_) | EngineError::CorruptParquet(_) => true,
+            _ => false,
+        }
+    }
+
     fn message(&self) -> String {
         match self {
             // DataFusion wraps errors in layers ("External error: Parquet error: ...");
@@ -61,8 +82,20 @@ impl EngineError {
 
 fn strip_prefixes(message: &str) -> String {
     let mut m = message.trim();
-    for prefix in ["External error: ", "Execution error: ", "Arrow error: "] {
-        m = m.strip_prefix(prefix).unwrap_or(m);
+    // Layers can nest in any order ("Parquet error: External: Generic kiln error: ..."),
+    // so strip until none is left.
+    const PREFIXES: [&str; 8] = [
+        "External error: ",
+        "Execution error: ",
+        "Arrow error: ",
+        "Parquet error: ",
+        "Parquet argument error: ",
+        "External: ",
+        "Generic kiln error: ",
+        "Object Store error: ",
+    ];
+    while let Some(rest) = PREFIXES.iter().find_map(|p| m.strip_prefix(p)) {
+        m = rest;
     }
     m.to_string()
 }

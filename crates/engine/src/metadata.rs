@@ -125,7 +125,7 @@ fn summarize_columns(metadata: &ParquetMetaData) -> Vec<ColumnSummary> {
             let (mut compressed, mut uncompressed) = (0u64, 0u64);
             for rg in metadata.row_groups() {
                 let chunk = rg.column(i);
-                compression.insert(format!("{:?}", chunk.compression()));
+                compression.insert(codec_name(chunk.compression()));
                 encodings.extend(chunk.encodings().map(|e| format!("{e:?}")));
                 null_count = match (null_count, chunk.statistics().and_then(|s| s.null_count_opt())) {
                     (Some(total), Some(n)) => Some(total + n),
@@ -139,7 +139,7 @@ fn summarize_columns(metadata: &ParquetMetaData) -> Vec<ColumnSummary> {
             }
             let logical_type = descr
                 .logical_type_ref()
-                .map(|t| format!("{t:?}"))
+                .map(logical_type_text)
                 .or_else(|| match descr.converted_type() {
                     ConvertedType::NONE => None,
                     other => Some(other.to_string()),
@@ -198,4 +198,38 @@ fn extreme(values: &ArrayRef, largest: bool) -> Option<String> {
     let index = order.values().first().copied()? as usize;
     let formatter = ArrayFormatter::try_new(values.as_ref(), &FormatOptions::default()).ok()?;
     Some(formatter.value(index).to_string())
+}
+
+/// The codec without the writer's level: `ZSTD(ZstdLevel(1))` is the reader's default
+/// level, not something the file records.
+fn codec_name(codec: parquet::basic::Compression) -> String {
+    let text = format!("{codec:?}");
+    text.split('(').next().unwrap_or(&text).to_string()
+}
+
+/// Logical types in the spec's own words, e.g. `TIMESTAMP(MICROS, adjusted_to_utc=false)`.
+fn logical_type_text(t: &parquet::basic::LogicalType) -> String {
+    use parquet::basic::{LogicalType as L, TimeUnit};
+    let unit = |u: &TimeUnit| match u {
+        TimeUnit::MILLIS => "MILLIS",
+        TimeUnit::MICROS => "MICROS",
+        TimeUnit::NANOS => "NANOS",
+    };
+    match t {
+        L::Decimal(d) => format!("DECIMAL({},{})", d.precision, d.scale),
+        L::Time(t) => format!("TIME({}, adjusted_to_utc={})", unit(&t.unit), t.is_adjusted_to_u_t_c),
+        L::Timestamp(t) => {
+            format!("TIMESTAMP({}, adjusted_to_utc={})", unit(&t.unit), t.is_adjusted_to_u_t_c)
+        }
+        L::Integer(i) => format!(
+            "INTEGER({}, {})",
+            i.bit_width,
+            if i.is_signed { "signed" } else { "unsigned" }
+        ),
+        // The rest carry no parameters worth showing: STRING, MAP, LIST, DATE, UUID, ...
+        other => {
+            let text = format!("{other:?}");
+            text.split(['(', ' ', '{']).next().unwrap_or(&text).to_uppercase()
+        }
+    }
 }

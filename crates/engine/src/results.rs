@@ -98,10 +98,6 @@ pub fn write_text(
                 writer.write(batch)?;
             }
             writer.finish()?;
-            if output.batches.iter().all(|b| b.num_rows() == 0) {
-                // The JSON writer prints nothing for no rows; an empty array is valid JSON.
-                writer.into_inner().write_all(b"[]").map_err(|e| EngineError::Io(e.to_string()))?;
-            }
         }
     }
     Ok(())

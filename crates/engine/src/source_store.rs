@@ -36,6 +36,19 @@ pub trait RangeSource: Send + Sync + fmt::Debug {
 #[error("{0}")]
 pub struct SourceError(pub String);
 
+/// Readers ask for ranges that their metadata points to; a range past the end means the
+/// metadata lies about the file, which the user should hear as such.
+pub fn check_range(range: &Range<u64>, size: u64) -> Result<(), SourceError> {
+    if range.start > range.end || range.end > size {
+        return Err(SourceError(format!(
+            "bytes {}..{} were asked for but the file has {size}: \
+             its metadata points past its end (the file is truncated or corrupt)",
+            range.start, range.end
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes held in memory.
 #[derive(Debug, Clone)]
 pub struct BytesSource(pub Bytes);
@@ -46,13 +59,7 @@ impl RangeSource for BytesSource {
     }
 
     fn read(&self, range: Range<u64>) -> Result<Bytes, SourceError> {
-        let len = self.0.len() as u64;
-        if range.start > range.end || range.end > len {
-            return Err(SourceError(format!(
-                "range {}..{} is outside the {len} bytes held",
-                range.start, range.end
-            )));
-        }
+        check_range(&range, self.size())?;
         Ok(self.0.slice(range.start as usize..range.end as usize))
     }
 }
@@ -92,6 +99,7 @@ impl RangeSource for LocalFileSource {
 
     fn read(&self, range: Range<u64>) -> Result<Bytes, SourceError> {
         use std::os::unix::fs::FileExt;
+        check_range(&range, self.size)?;
         let mut buf = vec![0u8; (range.end - range.start) as usize];
         self.file
             .read_exact_at(&mut buf, range.start)
