@@ -14,7 +14,7 @@ before(async () => {
   server = await startServer();
   browser = await launch();
   page = await openPage(browser, server.url);
-  taxiDir = generateTaxi(600_000);
+  taxiDir = generateTaxi(1_000_000);
 });
 
 after(async () => {

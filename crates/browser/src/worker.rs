@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use kiln_engine::results;
 use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, SourceFile};
@@ -69,7 +68,11 @@ fn post_fatal(message: &str) {
 fn post(response: &Response, buffer: Option<ArrayBuffer>) -> Result<(), JsValue> {
     let msg = Object::new();
     Reflect::set(&msg, &"kind".into(), &"response".into())?;
-    Reflect::set(&msg, &"response".into(), &serde_wasm_bindgen::to_value(response)?)?;
+    Reflect::set(
+        &msg,
+        &"response".into(),
+        &serde_wasm_bindgen::to_value(response)?,
+    )?;
     match buffer {
         Some(buffer) => {
             Reflect::set(&msg, &"buffer".into(), &buffer)?;
@@ -88,19 +91,31 @@ pub async fn handle_message(data: JsValue) -> Result<(), JsValue> {
         .filter(Array::is_array)
         .map(|a| Array::from(&a).iter().map(JsCast::unchecked_into).collect())
         .unwrap_or_default();
-    let mut state = STATE.with(|s| s.borrow_mut().take()).unwrap_or_else(WorkerState::new);
+    let mut state = STATE
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(WorkerState::new);
     let reply = handle(&mut state, request.body, files).await;
     STATE.with(|s| *s.borrow_mut() = Some(state));
     let (body, buffer) = match reply {
         Ok(reply) => reply,
         Err(error) => (ResponseBody::Error { error }, None),
     };
-    post(&Response { id: request.id, body }, buffer)
+    post(
+        &Response {
+            id: request.id,
+            body,
+        },
+        buffer,
+    )
 }
 
 type Reply = (ResponseBody, Option<ArrayBuffer>);
 
-async fn handle(state: &mut WorkerState, body: RequestBody, files: Vec<File>) -> Result<Reply, UserError> {
+async fn handle(
+    state: &mut WorkerState,
+    body: RequestBody,
+    files: Vec<File>,
+) -> Result<Reply, UserError> {
     match body {
         RequestBody::AddFiles { files: described } => {
             let mut sources = Vec::with_capacity(described.len());
@@ -149,7 +164,10 @@ async fn handle(state: &mut WorkerState, body: RequestBody, files: Vec<File>) ->
                     })
                     .collect();
                 let name = kiln_engine::naming::unique_name(name, |n| state.engine.has_table(n));
-                let (table, mut refused) = state.engine.add_table(Some(&name), root, is_folder, files).await;
+                let (table, mut refused) = state
+                    .engine
+                    .add_table(Some(&name), root, is_folder, files)
+                    .await;
                 rejected.append(&mut refused);
                 if let Err(e) = table {
                     rejected.push(e);
@@ -178,9 +196,20 @@ async fn handle(state: &mut WorkerState, body: RequestBody, files: Vec<File>) ->
             while state.results.len() > KEPT_RESULTS {
                 state.results.pop_front();
             }
-            Ok((ResponseBody::QueryDone { result_id, summary, page }, None))
+            Ok((
+                ResponseBody::QueryDone {
+                    result_id,
+                    summary,
+                    page,
+                },
+                None,
+            ))
         }
-        RequestBody::FetchPage { result_id, offset, limit } => {
+        RequestBody::FetchPage {
+            result_id,
+            offset,
+            limit,
+        } => {
             let (_, output) = state
                 .results
                 .iter()
@@ -195,7 +224,10 @@ async fn handle(state: &mut WorkerState, body: RequestBody, files: Vec<File>) ->
             Ok((ResponseBody::Page { result_id, page }, None))
         }
         RequestBody::ExportParquet { table } => {
-            let output = state.engine.sql(&format!("SELECT * FROM \"{table}\"")).await?;
+            let output = state
+                .engine
+                .sql(&format!("SELECT * FROM \"{table}\""))
+                .await?;
             let bytes = results::write_parquet(&output, Vec::new())
                 .map_err(|e| e.to_user(format!("writing {table} as Parquet")))?;
             let buffer = Uint8Array::from(bytes.as_slice()).buffer();

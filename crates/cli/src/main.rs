@@ -44,7 +44,10 @@ enum Command {
         format: SchemaFormat,
     },
     /// Write a table (e.g. a CSV file) as a zstd-compressed Parquet file.
-    Convert { input: String, output: std::path::PathBuf },
+    Convert {
+        input: String,
+        output: std::path::PathBuf,
+    },
     /// Generate sample data.
     Gen {
         #[command(subcommand)]
@@ -83,7 +86,10 @@ enum SchemaFormat {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -147,7 +153,9 @@ async fn run(command: Command) -> Result<(), UserError> {
             let mut stdout = std::io::stdout().lock();
             results::write_text(&output, format, &mut stdout)
                 .map_err(|e| e.to_user("writing the result"))?;
-            stdout.flush().map_err(|e| cli_error("writing the result", e))
+            stdout
+                .flush()
+                .map_err(|e| cli_error("writing the result", e))
         }
         Command::Schema { path, format } => {
             let mut engine = Engine::new(EngineConfig::default());

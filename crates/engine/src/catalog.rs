@@ -79,9 +79,15 @@ pub(crate) async fn prepare_table(
     // the listing table read them wrongly, so they are turned away with a reason.
     let mut kept = Vec::with_capacity(accepted.len());
     for (file, f, summary) in accepted {
-        let keys: Vec<String> = summary.partition_values.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<String> = summary
+            .partition_values
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect();
         let problem = if f != format {
-            Some(format!("it is {f:?} but the table's first file is {format:?}"))
+            Some(format!(
+                "it is {f:?} but the table's first file is {format:?}"
+            ))
         } else if keys != partition_keys {
             Some(format!(
                 "its partition folders {keys:?} differ from the table's {partition_keys:?}"
@@ -136,19 +142,30 @@ pub(crate) async fn prepare_table(
     if table.is_err() {
         store.remove_prefix(&prefix);
     }
-    (table.map_err(|e| e.to_user(format!("reading the schema of {root}"))), rejected)
+    (
+        table.map_err(|e| e.to_user(format!("reading the schema of {root}"))),
+        rejected,
+    )
 }
 
 /// Classifies one file and summarizes it. `Ok(None)` means: skip it quietly.
 fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)>, EngineError> {
     match naming::kind_of(&file.path) {
         NameKind::Ignored => Ok(None),
-        NameKind::Csv => Ok(Some((file.clone(), Format::Csv, csv_summary(&file.path, file.source.as_ref())))),
+        NameKind::Csv => Ok(Some((
+            file.clone(),
+            Format::Csv,
+            csv_summary(&file.path, file.source.as_ref()),
+        ))),
         NameKind::CsvGz => {
             // gzip cannot be read from the middle, so a .csv.gz is inflated once into
             // memory; such files (zone lookups and the like) are small.
             let source = inflate(file.source.as_ref())?;
-            let path = file.path.trim_end_matches(".gz").trim_end_matches(".GZ").to_string();
+            let path = file
+                .path
+                .trim_end_matches(".gz")
+                .trim_end_matches(".GZ")
+                .to_string();
             let summary = csv_summary(&path, source.as_ref());
             Ok(Some((SourceFile { path, source }, Format::Csv, summary)))
         }
@@ -161,7 +178,9 @@ fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)
 }
 
 fn inflate(source: &dyn RangeSource) -> Result<Arc<dyn RangeSource>, EngineError> {
-    let compressed = source.read(0..source.size()).map_err(|e| EngineError::Io(e.0))?;
+    let compressed = source
+        .read(0..source.size())
+        .map_err(|e| EngineError::Io(e.0))?;
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(compressed.as_ref())
         .read_to_end(&mut out)
@@ -190,7 +209,13 @@ fn store_name(path: &str) -> String {
         .next()
         .unwrap_or(path)
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if name.is_empty() { "file".into() } else { name }
 }
@@ -218,7 +243,11 @@ async fn build_listing_table(
                     .get(i)
                     .is_some_and(|(_, v)| v.parse::<i64>().is_ok())
             });
-            let ty = if all_integers { DataType::Int64 } else { DataType::Utf8 };
+            let ty = if all_integers {
+                DataType::Int64
+            } else {
+                DataType::Utf8
+            };
             (key.clone(), ty)
         })
         .collect();

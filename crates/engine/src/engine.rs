@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -94,7 +94,10 @@ impl Engine {
 
     /// Adds files as the browser hands them over: lone files become a table each, files
     /// under a common folder one table. Returns the tables added and the files refused.
-    pub async fn add_files(&mut self, files: Vec<SourceFile>) -> (Vec<TableSummary>, Vec<UserError>) {
+    pub async fn add_files(
+        &mut self,
+        files: Vec<SourceFile>,
+    ) -> (Vec<TableSummary>, Vec<UserError>) {
         let groups = naming::group_paths(files.iter().map(|f| f.path.as_str()));
         let mut added = Vec::new();
         let mut rejected = Vec::new();
@@ -134,7 +137,9 @@ impl Engine {
                 }
                 n.to_string()
             }
-            None => naming::unique_name(&naming::identifier_from_name(root_name), |n| self.has_table(n)),
+            None => naming::unique_name(&naming::identifier_from_name(root_name), |n| {
+                self.has_table(n)
+            }),
         };
         let root = format!("t{}", self.next_root);
         self.next_root += 1;
@@ -201,7 +206,8 @@ impl Engine {
     pub fn remove_table(&mut self, name: &str) -> Result<(), UserError> {
         let index = self.index_of(name)?;
         let entry = self.tables.remove(index);
-        self.store.remove_prefix(&object_store::path::Path::from(entry.root.as_str()));
+        self.store
+            .remove_prefix(&object_store::path::Path::from(entry.root.as_str()));
         self.ctx
             .deregister_table(name)
             .map(|_| ())
@@ -236,7 +242,10 @@ impl Engine {
         let batches = df.collect().await.map_err(|e| {
             let error = EngineError::from(e);
             let context = if error.is_read_error() {
-                format!("running the query, reading {}", self.describe_files(&scanned))
+                format!(
+                    "running the query, reading {}",
+                    self.describe_files(&scanned)
+                )
             } else {
                 "running the query".to_string()
             };
@@ -255,14 +264,21 @@ impl Engine {
             .filter(|t| tables.contains(&t.summary.name))
             .map(|t| {
                 let files = &t.summary.files;
-                let mut names: Vec<&str> = files.iter().take(SHOWN).map(|f| f.path.as_str()).collect();
+                let mut names: Vec<&str> =
+                    files.iter().take(SHOWN).map(|f| f.path.as_str()).collect();
                 let more = files.len().saturating_sub(SHOWN);
-                let more = (more > 0).then(|| format!(" and {more} more")).unwrap_or_default();
+                let more = (more > 0)
+                    .then(|| format!(" and {more} more"))
+                    .unwrap_or_default();
                 names.sort_unstable();
                 format!("{} ({}{more})", t.summary.name, names.join(", "))
             })
             .collect();
-        if parts.is_empty() { "its input".into() } else { parts.join(", ") }
+        if parts.is_empty() {
+            "its input".into()
+        } else {
+            parts.join(", ")
+        }
     }
 }
 

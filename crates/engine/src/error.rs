@@ -46,7 +46,9 @@ impl EngineError {
                 | DataFusionError::External(_) => true,
                 DataFusionError::ArrowError(e, _) => matches!(
                     e.as_ref(),
-                    ArrowError::ParquetError(_) | ArrowError::IoError(..) | ArrowError::ExternalError(_)
+                    ArrowError::ParquetError(_)
+                        | ArrowError::IoError(..)
+                        | ArrowError::ExternalError(_)
                 ),
                 _ => false,
             },

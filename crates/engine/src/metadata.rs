@@ -57,7 +57,9 @@ pub fn read_footer(source: &dyn RangeSource) -> Result<ParquetMetaData, EngineEr
         )));
     }
     let head = source.read(0..4).map_err(|e| EngineError::Io(e.0))?;
-    let tail = source.read(size - 4..size).map_err(|e| EngineError::Io(e.0))?;
+    let tail = source
+        .read(size - 4..size)
+        .map_err(|e| EngineError::Io(e.0))?;
     match (&head[..], &tail[..]) {
         (_, t) if t == ENCRYPTED_FOOTER_MAGIC => {
             return Err(EngineError::Unsupported(
@@ -127,7 +129,10 @@ fn summarize_columns(metadata: &ParquetMetaData) -> Vec<ColumnSummary> {
                 let chunk = rg.column(i);
                 compression.insert(codec_name(chunk.compression()));
                 encodings.extend(chunk.encodings().map(|e| format!("{e:?}")));
-                null_count = match (null_count, chunk.statistics().and_then(|s| s.null_count_opt())) {
+                null_count = match (
+                    null_count,
+                    chunk.statistics().and_then(|s| s.null_count_opt()),
+                ) {
                     (Some(total), Some(n)) => Some(total + n),
                     _ => None,
                 };
@@ -137,13 +142,12 @@ fn summarize_columns(metadata: &ParquetMetaData) -> Vec<ColumnSummary> {
             if metadata.row_groups().is_empty() {
                 null_count = None;
             }
-            let logical_type = descr
-                .logical_type_ref()
-                .map(logical_type_text)
-                .or_else(|| match descr.converted_type() {
+            let logical_type = descr.logical_type_ref().map(logical_type_text).or_else(|| {
+                match descr.converted_type() {
                     ConvertedType::NONE => None,
                     other => Some(other.to_string()),
-                });
+                }
+            });
             // Statistics are converted to Arrow values only for top-level columns: that is
             // where the parquet crate knows how to apply the logical type (timestamps,
             // decimals, strings) so min and max read as the user's values.
@@ -172,9 +176,11 @@ fn min_max(
     arrow_schema: &arrow::datatypes::Schema,
     metadata: &ParquetMetaData,
 ) -> (Option<String>, Option<String>) {
-    let Ok(converter) =
-        StatisticsConverter::try_new(column, arrow_schema, metadata.file_metadata().schema_descr())
-    else {
+    let Ok(converter) = StatisticsConverter::try_new(
+        column,
+        arrow_schema,
+        metadata.file_metadata().schema_descr(),
+    ) else {
         return (None, None);
     };
     let mins = converter.row_group_mins(metadata.row_groups().iter()).ok();
@@ -217,9 +223,17 @@ fn logical_type_text(t: &parquet::basic::LogicalType) -> String {
     };
     match t {
         L::Decimal(d) => format!("DECIMAL({},{})", d.precision, d.scale),
-        L::Time(t) => format!("TIME({}, adjusted_to_utc={})", unit(&t.unit), t.is_adjusted_to_u_t_c),
+        L::Time(t) => format!(
+            "TIME({}, adjusted_to_utc={})",
+            unit(&t.unit),
+            t.is_adjusted_to_u_t_c
+        ),
         L::Timestamp(t) => {
-            format!("TIMESTAMP({}, adjusted_to_utc={})", unit(&t.unit), t.is_adjusted_to_u_t_c)
+            format!(
+                "TIMESTAMP({}, adjusted_to_utc={})",
+                unit(&t.unit),
+                t.is_adjusted_to_u_t_c
+            )
         }
         L::Integer(i) => format!(
             "INTEGER({}, {})",
@@ -229,7 +243,10 @@ fn logical_type_text(t: &parquet::basic::LogicalType) -> String {
         // The rest carry no parameters worth showing: STRING, MAP, LIST, DATE, UUID, ...
         other => {
             let text = format!("{other:?}");
-            text.split(['(', ' ', '{']).next().unwrap_or(&text).to_uppercase()
+            text.split(['(', ' ', '{'])
+                .next()
+                .unwrap_or(&text)
+                .to_uppercase()
         }
     }
 }

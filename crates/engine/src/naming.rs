@@ -38,7 +38,9 @@ pub fn identifier_from_name(name: &str) -> String {
     let base = name.rsplit('/').next().unwrap_or(name);
     let lower = base.to_ascii_lowercase();
     let mut stem = lower.as_str();
-    for ext in [".gz", ".csv", ".parquet", ".parq", ".pq", ".snappy", ".zstd", ".gzip"] {
+    for ext in [
+        ".gz", ".csv", ".parquet", ".parq", ".pq", ".snappy", ".zstd", ".gzip",
+    ] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }
     let mut ident = String::with_capacity(stem.len() + 1);
@@ -128,9 +130,18 @@ mod tests {
 
     #[test]
     fn identifiers_are_valid_sql() {
-        assert_eq!(identifier_from_name("yellow_tripdata_2024-01.parquet"), "yellow_tripdata_2024_01");
-        assert_eq!(identifier_from_name("dir/My File (1).snappy.parquet"), "my_file_1");
-        assert_eq!(identifier_from_name("taxi+_zone_lookup.csv.gz"), "taxi_zone_lookup");
+        assert_eq!(
+            identifier_from_name("yellow_tripdata_2024-01.parquet"),
+            "yellow_tripdata_2024_01"
+        );
+        assert_eq!(
+            identifier_from_name("dir/My File (1).snappy.parquet"),
+            "my_file_1"
+        );
+        assert_eq!(
+            identifier_from_name("taxi+_zone_lookup.csv.gz"),
+            "taxi_zone_lookup"
+        );
         assert_eq!(identifier_from_name("2024.parquet"), "t_2024");
         assert_eq!(identifier_from_name("...parquet"), "t");
         for name in ["a-b.parquet", "ÄÖ.csv", "9lives", "x y z"] {
@@ -157,10 +168,16 @@ mod tests {
         ]);
         assert_eq!(groups.len(), 3);
         assert_eq!(groups[2].root, "lake");
-        assert_eq!(groups[2].members[1], (3, "year=2024/month=02/part-0.parquet".to_string()));
+        assert_eq!(
+            groups[2].members[1],
+            (3, "year=2024/month=02/part-0.parquet".to_string())
+        );
         assert_eq!(
             partition_values("year=2024/month=02/part-0.parquet"),
-            vec![("year".into(), "2024".into()), ("month".into(), "02".into())]
+            vec![
+                ("year".into(), "2024".into()),
+                ("month".into(), "02".into())
+            ]
         );
         assert!(partition_values("x=1.parquet").is_empty());
         assert_eq!(kind_of("lake/_SUCCESS"), NameKind::Ignored);

@@ -84,7 +84,9 @@ pub fn write_text(
             writeln!(out, "{table}").map_err(|e| EngineError::Io(e.to_string()))?;
         }
         OutputFormat::Csv => {
-            let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut writer = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             if output.batches.is_empty() {
                 writer.write(&RecordBatch::new_empty(output.schema.clone()))?;
             }
@@ -112,7 +114,10 @@ pub fn parquet_properties() -> WriterProperties {
         .build()
 }
 
-pub fn write_parquet<W: std::io::Write + Send>(output: &QueryOutput, out: W) -> Result<W, EngineError> {
+pub fn write_parquet<W: std::io::Write + Send>(
+    output: &QueryOutput,
+    out: W,
+) -> Result<W, EngineError> {
     let mut writer = ArrowWriter::try_new(out, output.schema.clone(), Some(parquet_properties()))?;
     for batch in &output.batches {
         writer.write(batch)?;

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use object_store::path::Path;
 use object_store::{
-    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload,
-    ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    CopyOptions, GetOptions, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 
 /// Something that can hand out byte ranges of an immutable blob.
@@ -140,9 +140,7 @@ impl SourceStore {
         self.objects.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn objects_mut(
-        &self,
-    ) -> std::sync::RwLockWriteGuard<'_, BTreeMap<Path, Arc<dyn RangeSource>>> {
+    fn objects_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<Path, Arc<dyn RangeSource>>> {
         self.objects.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -254,9 +252,7 @@ impl ObjectStore for SourceStore {
         &self,
         locations: BoxStream<'static, object_store::Result<Path>>,
     ) -> BoxStream<'static, object_store::Result<Path>> {
-        locations
-            .map(|_| Err(Self::read_only("delete")))
-            .boxed()
+        locations.map(|_| Err(Self::read_only("delete"))).boxed()
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
@@ -308,9 +304,18 @@ mod tests {
 
     fn store() -> SourceStore {
         let s = SourceStore::default();
-        s.insert(Path::from("t1/a.parquet"), Arc::new(BytesSource(Bytes::from_static(b"0123456789"))));
-        s.insert(Path::from("t2/year=2024/x.parquet"), Arc::new(BytesSource(Bytes::from_static(b"abc"))));
-        s.insert(Path::from("t2/year=2025/y.parquet"), Arc::new(BytesSource(Bytes::from_static(b"de"))));
+        s.insert(
+            Path::from("t1/a.parquet"),
+            Arc::new(BytesSource(Bytes::from_static(b"0123456789"))),
+        );
+        s.insert(
+            Path::from("t2/year=2024/x.parquet"),
+            Arc::new(BytesSource(Bytes::from_static(b"abc"))),
+        );
+        s.insert(
+            Path::from("t2/year=2025/y.parquet"),
+            Arc::new(BytesSource(Bytes::from_static(b"de"))),
+        );
         s
     }
 
@@ -318,9 +323,15 @@ mod tests {
     async fn reads_ranges_and_suffixes() {
         let s = store();
         let p = Path::from("t1/a.parquet");
-        assert_eq!(s.get_range(&p, 2..5).await.unwrap(), Bytes::from_static(b"234"));
+        assert_eq!(
+            s.get_range(&p, 2..5).await.unwrap(),
+            Bytes::from_static(b"234")
+        );
         let suffix = s
-            .get_opts(&p, GetOptions::new().with_range(Some(object_store::GetRange::Suffix(3))))
+            .get_opts(
+                &p,
+                GetOptions::new().with_range(Some(object_store::GetRange::Suffix(3))),
+            )
             .await
             .unwrap();
         assert_eq!(suffix.range, 7..10);
@@ -333,7 +344,10 @@ mod tests {
         let s = store();
         let err = s.get(&Path::from("nope")).await.unwrap_err();
         assert!(matches!(err, object_store::Error::NotFound { .. }), "{err}");
-        let err = s.put(&Path::from("t1/a.parquet"), PutPayload::from_static(b"x")).await.unwrap_err();
+        let err = s
+            .put(&Path::from("t1/a.parquet"), PutPayload::from_static(b"x"))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("only reads"), "{err}");
     }
 
@@ -342,7 +356,10 @@ mod tests {
         let s = store();
         let all: Vec<_> = s.list(Some(&Path::from("t2"))).try_collect().await.unwrap();
         assert_eq!(all.len(), 2);
-        let top = s.list_with_delimiter(Some(&Path::from("t2"))).await.unwrap();
+        let top = s
+            .list_with_delimiter(Some(&Path::from("t2")))
+            .await
+            .unwrap();
         assert!(top.objects.is_empty());
         assert_eq!(
             top.common_prefixes,

@@ -19,16 +19,34 @@ pub struct Request {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RequestBody {
     /// Register files. `files[i]` describes the i-th `File` in the message's `files` array.
-    AddFiles { files: Vec<IncomingFile> },
+    AddFiles {
+        files: Vec<IncomingFile>,
+    },
     /// Generate the taxi sample (yellow, green trips and the zone lookup) in the worker.
-    GenerateSample { rows: u64 },
-    RenameTable { from: String, to: String },
-    RemoveTable { name: String },
+    GenerateSample {
+        rows: u64,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    RemoveTable {
+        name: String,
+    },
     /// Run a SQL statement; the worker keeps the result for later `FetchPage`s.
-    RunSql { sql: String, page_size: u64 },
-    FetchPage { result_id: u64, offset: u64, limit: u64 },
+    RunSql {
+        sql: String,
+        page_size: u64,
+    },
+    FetchPage {
+        result_id: u64,
+        offset: u64,
+        limit: u64,
+    },
     /// Write a table (e.g. a CSV one) as a zstd Parquet file and hand its bytes back.
-    ExportParquet { table: String },
+    ExportParquet {
+        table: String,
+    },
 }
 
 /// One file the user picked or dropped.
@@ -51,10 +69,25 @@ pub struct Response {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ResponseBody {
     /// The full catalog after a change, plus the errors of files that could not be added.
-    Tables { tables: Vec<TableSummary>, rejected: Vec<UserError> },
-    QueryDone { result_id: u64, summary: ResultSummary, page: ResultPage },
-    Page { result_id: u64, page: ResultPage },
+    Tables {
+        tables: Vec<TableSummary>,
+        rejected: Vec<UserError>,
+    },
+    QueryDone {
+        result_id: u64,
+        summary: ResultSummary,
+        page: ResultPage,
+    },
+    Page {
+        result_id: u64,
+        page: ResultPage,
+    },
     /// Bytes to save; they arrive in the message's `buffer` field (transferred).
-    Download { file_name: String, mime: String },
-    Error { error: UserError },
+    Download {
+        file_name: String,
+        mime: String,
+    },
+    Error {
+        error: UserError,
+    },
 }
