@@ -17,7 +17,11 @@ pub async fn add_table_arg(engine: &mut Engine, spec: &str) -> Result<TableSumma
         _ => (None, spec),
     };
     let context = format!("opening {path}");
-    let (root, is_folder, files) = expand(path).map_err(|m| cli_error(&context, m))?;
+    let Expanded {
+        root,
+        is_folder,
+        files,
+    } = expand(path).map_err(|m| cli_error(&context, m))?;
     let sources = files
         .into_iter()
         .map(|(relative, full)| {
@@ -36,9 +40,16 @@ pub async fn add_table_arg(engine: &mut Engine, spec: &str) -> Result<TableSumma
     table
 }
 
-/// The table's root name, whether it is a folder, and its files as
-/// (path relative to the root, full path).
-fn expand(path: &str) -> Result<(String, bool, Vec<(String, PathBuf)>), String> {
+/// What one path argument stands for.
+struct Expanded {
+    /// The folder or file name the table is named after.
+    root: String,
+    is_folder: bool,
+    /// (path relative to the root, full path)
+    files: Vec<(String, PathBuf)>,
+}
+
+fn expand(path: &str) -> Result<Expanded, String> {
     if path.contains(['*', '?', '[']) {
         let base = glob_base(path);
         let mut files = Vec::new();
@@ -52,7 +63,11 @@ fn expand(path: &str) -> Result<(String, bool, Vec<(String, PathBuf)>), String> 
             return Err("the pattern matches no files".into());
         }
         files.sort();
-        return Ok((file_name(&base), true, files));
+        return Ok(Expanded {
+            root: file_name(&base),
+            is_folder: true,
+            files,
+        });
     }
     let p = Path::new(path);
     let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
@@ -63,10 +78,18 @@ fn expand(path: &str) -> Result<(String, bool, Vec<(String, PathBuf)>), String> 
             return Err("the folder holds no files".into());
         }
         files.sort();
-        Ok((file_name(p), true, files))
+        Ok(Expanded {
+            root: file_name(p),
+            is_folder: true,
+            files,
+        })
     } else {
         let name = file_name(p);
-        Ok((name.clone(), false, vec![(name, p.to_path_buf())]))
+        Ok(Expanded {
+            root: name.clone(),
+            is_folder: false,
+            files: vec![(name, p.to_path_buf())],
+        })
     }
 }
 

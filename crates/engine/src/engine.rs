@@ -263,14 +263,16 @@ impl Engine {
             .iter()
             .filter(|t| tables.contains(&t.summary.name))
             .map(|t| {
-                let files = &t.summary.files;
                 let mut names: Vec<&str> =
-                    files.iter().take(SHOWN).map(|f| f.path.as_str()).collect();
-                let more = files.len().saturating_sub(SHOWN);
-                let more = (more > 0)
-                    .then(|| format!(" and {more} more"))
-                    .unwrap_or_default();
+                    t.summary.files.iter().map(|f| f.path.as_str()).collect();
                 names.sort_unstable();
+                let more = names.len().saturating_sub(SHOWN);
+                names.truncate(SHOWN);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 format!("{} ({}{more})", t.summary.name, names.join(", "))
             })
             .collect();
