@@ -28,7 +28,7 @@ ensure_wasm_toolchain() {
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null && ! command -v ld.lld >/dev/null; then
+  if ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null; then
     log "installing clang and lld (zstd is C code, compiled for wasm32)"
     apt_install clang lld
   fi
