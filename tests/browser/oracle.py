@@ -3,6 +3,8 @@
     oracle.py describe FILE               -> the explorer's facts for a Parquet file (pyarrow)
     oracle.py query SQL [name=path ...]   -> rows of a query (DuckDB); a folder or glob path
                                              is read with hive partitioning
+    oracle.py codec-files DIR             -> writes one file per codec with pyarrow (nested
+                                             types, timestamps of every unit, nulls); prints paths
 """
 
 import datetime
@@ -72,10 +74,42 @@ def query(sql, tables):
     return [[plain(v) for v in row] for row in rows]
 
 
+CODECS = ["none", "snappy", "gzip", "brotli", "lz4", "zstd"]
+
+
+def codec_files(out_dir):
+    """Files written by pyarrow, an independent writer, with every codec it has."""
+    import pyarrow as pa
+
+    n = 5000
+    ids = list(range(n))
+    base = datetime.datetime(2024, 1, 1)
+    stamps = [base + datetime.timedelta(seconds=37 * i) for i in ids]
+    table = pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "ts_ms": pa.array(stamps, pa.timestamp("ms")),
+        "ts_us": pa.array(stamps, pa.timestamp("us")),
+        "ts_ns": pa.array(stamps, pa.timestamp("ns")),
+        "label": pa.array([None if i % 7 == 0 else f"label-{i % 13}" for i in ids]),
+        "tags": pa.array([[i, i + 1] if i % 5 else None for i in ids], pa.list_(pa.int64())),
+        "point": pa.array([{"x": i, "y": float(i) / 2} for i in ids]),
+        "attrs": pa.array([[("k", i)] for i in ids], pa.map_(pa.string(), pa.int64())),
+    })
+    paths = []
+    for codec in CODECS:
+        path = os.path.join(out_dir, f"codec_{codec}.parquet")
+        pq.write_table(table, path, compression=codec, row_group_size=2000,
+                       use_dictionary=["label"], data_page_version="2.0" if codec == "zstd" else "1.0")
+        paths.append(path)
+    return paths
+
+
 def main():
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "describe":
         print(json.dumps(describe(rest[0])))
+    elif command == "codec-files":
+        print(json.dumps(codec_files(rest[0])))
     elif command == "query":
         print(json.dumps(query(rest[0], rest[1:])))
     else:
