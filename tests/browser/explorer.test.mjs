@@ -44,6 +44,10 @@ async function checkExplorer(table, file) {
     if (facts.nulls !== null) {
       assert.equal(Number(await row.locator('.col-nulls').textContent()), facts.nulls, `${column}: nulls`);
     }
+    if (facts.extremes) {
+      assert.deepEqual([(await row.locator('.col-min').textContent()).trim(), (await row.locator('.col-max').textContent()).trim()],
+        facts.extremes, `${column}: min/max`);
+    }
     assert.equal((await row.locator('.col-compression').textContent()).trim().toUpperCase(),
       facts.compression.toUpperCase(), `${column}: compression`);
   }
@@ -66,6 +70,8 @@ test('explorer of a small file equals pyarrow', async () => {
 test('explorer of a generated file with several row groups equals pyarrow', async () => {
   const file = path.join(taxiDir, 'yellow/yellow_tripdata_2024-01.parquet');
   assert.ok(oracle('describe', file).row_groups.length > 1, 'the generated month should span row groups');
+  const facts = oracle('describe', file);
+  assert.ok(Object.values(facts.columns).filter((c) => c.extremes).length >= 4, 'integer columns with statistics');
   await checkExplorer('yellow_tripdata_2024_01', file);
   await screenshot(page, 'explorer');
 });

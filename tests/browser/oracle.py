@@ -29,8 +29,17 @@ def describe(path):
                 have_all = False
             else:
                 nulls += stats.null_count
+        column = meta.schema.column(i)
+        # Plain integers format the same everywhere, so their min/max can be compared as
+        # text; pyarrow must have min/max for every row group.
+        extremes = None
+        plain_int = column.physical_type in ("INT32", "INT64") and column.logical_type.type in ("NONE", "INT")
+        stats = [meta.row_group(rg).column(i).statistics for rg in range(meta.num_row_groups)]
+        if plain_int and stats and all(st is not None and st.has_min_max for st in stats):
+            extremes = [str(min(st.min for st in stats)), str(max(st.max for st in stats))]
         columns[name] = {
-            "physical": meta.schema.column(i).physical_type,
+            "extremes": extremes,
+            "physical": column.physical_type,
             "nulls": nulls if have_all else None,
             "compression": meta.row_group(0).column(i).compression if meta.num_row_groups else None,
         }

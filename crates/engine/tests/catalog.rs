@@ -192,3 +192,77 @@ async fn sql_errors_point_at_the_position() {
     let at = err.location.expect("an unknown column has a span");
     assert_eq!((at.line, at.column), (1, 8));
 }
+
+/// Counts the bytes a query reads, to show that DataFusion reads through the store the
+/// way it reads S3: only the footer, the chunks of the projected columns, and the row
+/// groups the filter cannot rule out.
+#[derive(Debug)]
+struct CountingSource {
+    inner: BytesSource,
+    read: std::sync::atomic::AtomicU64,
+}
+
+impl kiln_engine::RangeSource for CountingSource {
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn read(&self, range: std::ops::Range<u64>) -> Result<Bytes, kiln_engine::SourceError> {
+        self.read.fetch_add(
+            range.end - range.start,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.inner.read(range)
+    }
+}
+
+#[tokio::test]
+async fn queries_read_only_the_ranges_they_need() {
+    use kiln_engine::RangeSource;
+    // Four row groups of a sorted key plus four wide payload columns.
+    let rows = 40_000i64;
+    let mut fields = vec![Field::new("key", DataType::Int64, false)];
+    let mut columns: Vec<arrow::array::ArrayRef> =
+        vec![Arc::new(Int64Array::from_iter_values(0..rows))];
+    for c in 0..4 {
+        fields.push(Field::new(format!("payload{c}"), DataType::Utf8, false));
+        columns.push(Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("{c}-{i}-{}", i * 7919 % 104_729)),
+        )));
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(10_000))
+        .build();
+    let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).unwrap();
+    writer
+        .write(&RecordBatch::try_new(schema, columns).unwrap())
+        .unwrap();
+    let bytes = Bytes::from(writer.into_inner().unwrap());
+
+    let source = Arc::new(CountingSource {
+        inner: BytesSource(bytes),
+        read: Default::default(),
+    });
+    let size = source.size();
+    let mut engine = Engine::new(EngineConfig::default());
+    let (added, rejected) = engine
+        .add_files(vec![SourceFile {
+            path: "wide.parquet".into(),
+            source: source.clone(),
+        }])
+        .await;
+    assert!(rejected.is_empty() && added.len() == 1, "{rejected:?}");
+    assert_eq!(added[0].files[0].row_groups.len(), 4);
+
+    source.read.store(0, std::sync::atomic::Ordering::Relaxed);
+    let expected: i64 = (0..100).sum();
+    assert_eq!(
+        scalar(&engine, "SELECT sum(key) FROM wide WHERE key < 100").await,
+        expected.to_string()
+    );
+    let read = source.read.load(std::sync::atomic::Ordering::Relaxed);
+    // One column of one row group out of five columns and four row groups, plus the
+    // footer: far below a tenth of the file.
+    assert!(read * 10 < size, "read {read} of {size} bytes");
+}
