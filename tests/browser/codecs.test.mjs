@@ -1,19 +1,17 @@
 // Every common codec, nested types, nulls and timestamps of every unit, decoded in the
 // browser: files written by pyarrow (an independent writer), answers from DuckDB.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, addFiles, runSql, readResult, oracle, assertRowsEqual, tempDir,
+  withPage, addFiles, runSql, readResult, oracle, assertRowsEqual, tempDir,
   PARQUET_TESTING,
 } from './harness.mjs';
 
-let server, browser, page, files;
+let page, files;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   files = oracle('codec-files', tempDir('codecs'));
   await addFiles(page, [
     ...files,
@@ -21,11 +19,6 @@ before(async () => {
     path.join(PARQUET_TESTING, 'data/lz4_raw_compressed.parquet'),
   ]);
   await page.locator('[data-testid=table-item][data-table="lz4_raw_compressed"]').waitFor();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 // Timestamps as text differ only in the date/time separator between the engines.

@@ -1,25 +1,18 @@
 // Bad input gets a clear message, and the page keeps working with the user's query.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, addFiles, runSql, readResult, tempDir, screenshot, tableNames,
+  withPage, addFiles, runSql, readResult, tempDir, screenshot, tableNames,
   PARQUET_TESTING,
 } from './harness.mjs';
 
-let server, browser, page, dir;
+let page, dir;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   dir = tempDir('bad');
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 async function expectGoodQueryStillWorks() {

@@ -1,25 +1,18 @@
 // A person picks Parquet files; the explorer's numbers must equal what pyarrow reads
 // from the same footers.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, addFiles, tableNames, oracle, generateTaxi, screenshot,
+  withPage, addFiles, tableNames, oracle, generateTaxi, screenshot,
   PARQUET_TESTING,
 } from './harness.mjs';
 
-let server, browser, page, taxiDir;
+let page, taxiDir;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   taxiDir = generateTaxi(1_000_000);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 async function checkExplorer(table, file) {

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +41,23 @@ export async function startServer() {
 
 export async function launch() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** For a test file: serves dist/, starts Chromium and opens the page before its tests
+ *  (then runs `setup(page)`), and closes everything after them. */
+export function withPage(setup) {
+  const session = {};
+  before(async () => {
+    session.server = await startServer();
+    session.browser = await launch();
+    session.page = await openPage(session.browser, session.server.url);
+    await setup(session.page);
+  });
+  after(async () => {
+    await session.browser?.close();
+    session.server?.stop();
+  });
+  return session;
 }
 
 /** Opens the page and waits until the engine worker is ready. Collects page errors. */

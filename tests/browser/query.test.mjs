@@ -1,19 +1,17 @@
 // SQL typed in the editor runs in the engine worker; the table shown must equal DuckDB's
 // answer on the same files.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, addFiles, runSql, readResult, resultRowCount, oracle,
+  withPage, addFiles, runSql, readResult, resultRowCount, oracle,
   generateTaxi, assertRowsEqual, screenshot, PARQUET_TESTING,
 } from './harness.mjs';
 
-let server, browser, page, taxiDir;
+let page, taxiDir;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   taxiDir = generateTaxi(200_000);
   await addFiles(page, [
     path.join(taxiDir, 'yellow/yellow_tripdata_2024-02.parquet'),
@@ -21,11 +19,6 @@ before(async () => {
     path.join(PARQUET_TESTING, 'data/nulls.snappy.parquet'),
   ]);
   await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 const yellow = () => `y=${path.join(taxiDir, 'yellow/yellow_tripdata_2024-02.parquet')}`;

@@ -1,25 +1,18 @@
 // The "sample data" button runs the same generator as `kiln gen` inside the worker: the
 // page's tables must hold exactly what DuckDB reads from the CLI's files.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, runSql, readResult, oracle, generateTaxi, assertRowsEqual, tableNames,
+  withPage, runSql, readResult, oracle, generateTaxi, assertRowsEqual, tableNames,
 } from './harness.mjs';
 
 const ROWS = 50_000;
-let server, browser, page, taxiDir;
+let page, taxiDir;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   taxiDir = generateTaxi(ROWS);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 test('sample data gives the generator\'s tables, equal to the CLI\'s files', async () => {

@@ -1,26 +1,19 @@
 // What a person does with tables: rename one and query it by its new name, drop files on
 // the page, save a CSV table as Parquet. Answers come from DuckDB / pyarrow.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  startServer, launch, openPage, addFiles, runSql, readResult, oracle, generateTaxi,
+  withPage, addFiles, runSql, readResult, oracle, generateTaxi,
   assertRowsEqual, tableNames, tempDir, PARQUET_TESTING,
 } from './harness.mjs';
 
-let server, browser, page, taxiDir;
+let page, taxiDir;
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await openPage(browser, server.url);
+withPage(async (opened) => {
+  page = opened;
   taxiDir = generateTaxi(20_000);
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
 });
 
 test('a renamed table answers to its new name only', async () => {
