@@ -37,6 +37,19 @@ enum Command {
         #[arg(long)]
         time: bool,
     },
+    /// Show how a query would run: its physical plan, or (`--stages`) the plan cut into
+    /// stages at its shuffles, gathers and broadcasts.
+    Explain {
+        query: String,
+        tables: Vec<String>,
+        #[arg(long)]
+        stages: bool,
+        #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
+        format: SchemaFormat,
+        /// Tasks per stage (DataFusion's target partitions); default: the number of cores.
+        #[arg(long)]
+        partitions: Option<usize>,
+    },
     /// Show what is in a Parquet file (or folder): rows, row groups, column statistics.
     Schema {
         path: String,
@@ -157,6 +170,33 @@ async fn run(command: Command) -> Result<(), UserError> {
                 .flush()
                 .map_err(|e| cli_error("writing the result", e))
         }
+        Command::Explain {
+            query,
+            tables,
+            stages,
+            format,
+            partitions,
+        } => {
+            let mut engine = Engine::new(EngineConfig {
+                target_partitions: partitions.unwrap_or_else(default_partitions),
+            });
+            for spec in &tables {
+                inputs::add_table_arg(&mut engine, spec).await?;
+            }
+            let plan = engine.physical_plan(&query).await?;
+            let text = match (stages, format) {
+                (true, SchemaFormat::Json) => {
+                    serde_json::to_string_pretty(&kiln_engine::stages::cut_stages(&plan))
+                        .map_err(|e| cli_error("writing JSON", e))?
+                }
+                (true, SchemaFormat::Text) => {
+                    kiln_engine::stages::render(&kiln_engine::stages::cut_stages(&plan))
+                }
+                (false, _) => datafusion_display(&plan),
+            };
+            print!("{text}");
+            Ok(())
+        }
         Command::Schema { path, format } => {
             let mut engine = Engine::new(EngineConfig::default());
             let table = inputs::add_table_arg(&mut engine, &path).await?;
@@ -203,4 +243,8 @@ async fn run(command: Command) -> Result<(), UserError> {
             Ok(())
         }
     }
+}
+
+fn datafusion_display(plan: &std::sync::Arc<dyn kiln_engine::ExecutionPlan>) -> String {
+    kiln_engine::displayable_plan(plan)
 }

@@ -254,6 +254,21 @@ impl Engine {
         Ok(QueryOutput { schema, batches })
     }
 
+    /// The physical plan DataFusion would run for `sql`, with this engine's partitioning.
+    pub async fn physical_plan(
+        &self,
+        sql: &str,
+    ) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>, UserError> {
+        let df = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        df.create_physical_plan()
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))
+    }
+
     /// "yellow (a.parquet, b.parquet)": which files a failed read may have come from.
     /// DataFusion's decode errors do not say which file they hit.
     fn describe_files(&self, tables: &[String]) -> String {

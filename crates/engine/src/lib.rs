@@ -9,8 +9,18 @@ pub mod metadata;
 pub mod naming;
 pub mod results;
 pub mod source_store;
+pub mod stages;
 
 pub use catalog::SourceFile;
 pub use engine::{Engine, EngineConfig, QueryOutput};
 pub use error::EngineError;
 pub use source_store::{BytesSource, RangeSource, SourceError};
+
+pub use datafusion::physical_plan::ExecutionPlan;
+
+/// A physical plan as DataFusion's EXPLAIN prints it, one operator a line.
+pub fn displayable_plan(plan: &std::sync::Arc<dyn ExecutionPlan>) -> String {
+    datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(true)
+        .to_string()
+}

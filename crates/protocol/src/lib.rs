@@ -5,7 +5,9 @@
 mod catalog;
 mod messages;
 mod result;
+mod stages;
 
 pub use catalog::*;
 pub use messages::*;
 pub use result::*;
+pub use stages::*;

@@ -1,0 +1,85 @@
+//! Stage boundaries of known plans: where Kiln cuts DataFusion's physical plan into
+//! stages (snapshots of `kiln explain --stages`).
+
+use kiln_engine::stages::{cut_stages, render};
+use kiln_engine::{Engine, EngineConfig};
+use kiln_protocol::StageOutput;
+
+mod common;
+use common::{file, parquet_bytes};
+
+async fn engine() -> Engine {
+    let mut engine = Engine::new(EngineConfig {
+        target_partitions: 4,
+    });
+    let ids: Vec<i64> = (0..1000).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("n{}", i % 10)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_, rejected) = engine
+        .add_files(vec![
+            file("trips/part-0.parquet", parquet_bytes(&ids, &names)),
+            file("trips/part-1.parquet", parquet_bytes(&ids, &names)),
+            file("zones.parquet", parquet_bytes(&ids[..10], &names[..10])),
+        ])
+        .await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    engine
+}
+
+async fn stages(sql: &str) -> kiln_protocol::StageGraph {
+    let engine = engine().await;
+    cut_stages(&engine.physical_plan(sql).await.unwrap())
+}
+
+#[tokio::test]
+async fn a_group_by_is_two_stages_with_one_shuffle() {
+    let graph = stages("SELECT name, count(*) FROM trips GROUP BY name").await;
+    // The scan runs one task per file: both files are far below the size at which
+    // DataFusion splits a file by byte range. The shuffle then has the 4 partitions asked for.
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 2 tasks -> shuffle by [name@0] into 4 partitions
+  AggregateExec
+    DataSourceExec
+stage 1: 4 tasks, reads stage 0 -> result
+  ProjectionExec
+    AggregateExec
+      ShuffleRead
+"
+    );
+}
+
+#[tokio::test]
+async fn a_join_with_a_small_table_broadcasts_it() {
+    let graph =
+        stages("SELECT z.name, count(*) FROM trips t JOIN zones z ON t.id = z.id GROUP BY z.name")
+            .await;
+    let outputs: Vec<&StageOutput> = graph.stages.iter().map(|s| &s.output).collect();
+    assert!(
+        outputs.contains(&&StageOutput::Broadcast),
+        "{}",
+        render(&graph)
+    );
+    let shuffles = outputs
+        .iter()
+        .filter(|o| matches!(o, StageOutput::Shuffle { .. }))
+        .count();
+    assert_eq!(shuffles, 1, "{}", render(&graph));
+    assert_eq!(graph.stages.len(), 3, "{}", render(&graph));
+    for stage in &graph.stages {
+        assert!(
+            stage.inputs.iter().all(|i| *i < stage.id),
+            "inputs come first"
+        );
+    }
+}
+
+#[tokio::test]
+async fn order_by_limit_gathers_into_one_task() {
+    let graph = stages("SELECT * FROM trips ORDER BY id DESC LIMIT 5").await;
+    let last = graph.stages.last().unwrap();
+    assert_eq!(last.tasks, 1);
+    assert_eq!(last.output, StageOutput::Result);
+    assert_eq!(graph.stages[last.inputs[0]].output, StageOutput::Gather);
+}

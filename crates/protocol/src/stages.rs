@@ -1,0 +1,43 @@
+use serde::{Deserialize, Serialize};
+
+/// A job's physical plan cut into stages at its exchanges.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageGraph {
+    /// Children before parents: a stage's inputs always have smaller ids.
+    pub stages: Vec<StageSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageSummary {
+    pub id: usize,
+    /// Tasks the stage runs: the partitions of its top operator.
+    pub tasks: usize,
+    /// The chained (narrow) operators, top first, with their depth inside the stage.
+    pub operators: Vec<StageOperator>,
+    /// Stages whose output this stage reads.
+    pub inputs: Vec<usize>,
+    pub output: StageOutput,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StageOperator {
+    pub depth: usize,
+    pub name: String,
+}
+
+/// How a stage's output reaches the next stage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StageOutput {
+    /// Hash-partitioned into `partitions` buckets by `keys`: a wide dependency.
+    Shuffle {
+        partitions: usize,
+        keys: Vec<String>,
+    },
+    /// All partitions merged into one task (coalesce or sort-preserving merge).
+    Gather,
+    /// Sent whole to every task of the next stage (the build side of a join).
+    Broadcast,
+    /// The job's result.
+    Result,
+}
