@@ -44,8 +44,8 @@ enum Command {
         tables: Vec<String>,
         #[arg(long)]
         stages: bool,
-        #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
-        format: SchemaFormat,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
         /// Tasks per stage (DataFusion's target partitions); default: the number of cores.
         #[arg(long)]
         partitions: Option<usize>,
@@ -53,8 +53,8 @@ enum Command {
     /// Show what is in a Parquet file (or folder): rows, row groups, column statistics.
     Schema {
         path: String,
-        #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
-        format: SchemaFormat,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
     },
     /// Write a table (e.g. a CSV file) as a zstd-compressed Parquet file.
     Convert {
@@ -92,7 +92,7 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum SchemaFormat {
+enum TextOrJson {
     Text,
     Json,
 }
@@ -147,12 +147,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             partitions,
             time,
         } => {
-            let mut engine = Engine::new(EngineConfig {
-                target_partitions: partitions.unwrap_or_else(default_partitions),
-            });
-            for spec in &tables {
-                inputs::add_table_arg(&mut engine, spec).await?;
-            }
+            let engine = engine_with_tables(partitions, &tables).await?;
             let start = Instant::now();
             let output = engine.sql(&query).await?;
             if time {
@@ -177,22 +172,17 @@ async fn run(command: Command) -> Result<(), UserError> {
             format,
             partitions,
         } => {
-            let mut engine = Engine::new(EngineConfig {
-                target_partitions: partitions.unwrap_or_else(default_partitions),
-            });
-            for spec in &tables {
-                inputs::add_table_arg(&mut engine, spec).await?;
-            }
+            let engine = engine_with_tables(partitions, &tables).await?;
             let plan = engine.physical_plan(&query).await?;
-            let text = match (stages, format) {
-                (true, SchemaFormat::Json) => {
-                    serde_json::to_string_pretty(&kiln_engine::stages::cut_stages(&plan))
-                        .map_err(|e| cli_error("writing JSON", e))?
+            let text = if stages {
+                let graph = kiln_engine::stages::cut_stages(&plan);
+                match format {
+                    TextOrJson::Json => serde_json::to_string_pretty(&graph)
+                        .map_err(|e| cli_error("writing JSON", e))?,
+                    TextOrJson::Text => kiln_engine::stages::render(&graph),
                 }
-                (true, SchemaFormat::Text) => {
-                    kiln_engine::stages::render(&kiln_engine::stages::cut_stages(&plan))
-                }
-                (false, _) => datafusion_display(&plan),
+            } else {
+                kiln_engine::displayable_plan(&plan)
             };
             print!("{text}");
             Ok(())
@@ -201,9 +191,9 @@ async fn run(command: Command) -> Result<(), UserError> {
             let mut engine = Engine::new(EngineConfig::default());
             let table = inputs::add_table_arg(&mut engine, &path).await?;
             let text = match format {
-                SchemaFormat::Json => serde_json::to_string_pretty(&table)
+                TextOrJson::Json => serde_json::to_string_pretty(&table)
                     .map_err(|e| cli_error("writing JSON", e))?,
-                SchemaFormat::Text => schema_text::render(&table),
+                TextOrJson::Text => schema_text::render(&table),
             };
             println!("{text}");
             Ok(())
@@ -245,6 +235,16 @@ async fn run(command: Command) -> Result<(), UserError> {
     }
 }
 
-fn datafusion_display(plan: &std::sync::Arc<dyn kiln_engine::ExecutionPlan>) -> String {
-    kiln_engine::displayable_plan(plan)
+/// An engine with the tables named on the command line.
+async fn engine_with_tables(
+    partitions: Option<usize>,
+    tables: &[String],
+) -> Result<Engine, UserError> {
+    let mut engine = Engine::new(EngineConfig {
+        target_partitions: partitions.unwrap_or_else(default_partitions),
+    });
+    for spec in tables {
+        inputs::add_table_arg(&mut engine, spec).await?;
+    }
+    Ok(engine)
 }

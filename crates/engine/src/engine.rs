@@ -232,11 +232,7 @@ impl Engine {
 
     /// Plans and runs one SQL statement, collecting the whole result.
     pub async fn sql(&self, sql: &str) -> Result<QueryOutput, UserError> {
-        let df = self
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        let df = self.plan(sql).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let scanned = scanned_tables(df.logical_plan());
         let batches = df.collect().await.map_err(|e| {
@@ -254,17 +250,21 @@ impl Engine {
         Ok(QueryOutput { schema, batches })
     }
 
+    async fn plan(&self, sql: &str) -> Result<datafusion::prelude::DataFrame, UserError> {
+        self.ctx
+            .sql(sql)
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))
+    }
+
     /// The physical plan DataFusion would run for `sql`, with this engine's partitioning.
     pub async fn physical_plan(
         &self,
         sql: &str,
     ) -> Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>, UserError> {
-        let df = self
-            .ctx
-            .sql(sql)
-            .await
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
-        df.create_physical_plan()
+        self.plan(sql)
+            .await?
+            .create_physical_plan()
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))
     }
