@@ -257,9 +257,9 @@ impl AppState {
             .position(|(i, _)| *i == id)
             .map(|at| self.in_flight.remove(at).1);
         match body {
-            ResponseBody::Tables { tables, rejected } => {
-                self.tables_changed(tables, rejected, pending)
-            }
+            ResponseBody::Tables {
+                tables, rejected, ..
+            } => self.tables_changed(tables, rejected, pending),
             ResponseBody::QueryDone {
                 result_id,
                 summary,
@@ -283,6 +283,11 @@ impl AppState {
             }
             // The client saved the bytes before dispatching; nothing to show.
             ResponseBody::Download { .. } => {}
+            // The engine client handles the job protocol itself and never passes it on.
+            ResponseBody::Registered { .. }
+            | ResponseBody::JobPlanned { .. }
+            | ResponseBody::TaskDone { .. }
+            | ResponseBody::TaskFailed { .. } => {}
             ResponseBody::Error { error } => {
                 if pending == Some(Pending::Replay) {
                     return;
@@ -370,6 +375,7 @@ mod tests {
             body: ResponseBody::Tables {
                 tables: names.iter().map(|n| table(n)).collect(),
                 rejected,
+                sources: Vec::new(),
             },
         })
     }

@@ -68,16 +68,19 @@ def table_args(tables: dict[str, str | os.PathLike] | None) -> list[str]:
     return [f"{name}={path}" for name, path in (tables or {}).items()]
 
 
-def sql_proc(query: str, tables=None, *, fmt: str = "json", partitions: int | None = None, timeout=DEFAULT_TIMEOUT):
-    args = ["sql", query, *table_args(tables), "--format", fmt]
+def sql_proc(query: str, tables=None, *, fmt: str = "json", partitions: int | None = None, extra: Sequence[str] = (),
+             timeout=DEFAULT_TIMEOUT):
+    args = ["sql", query, *table_args(tables), "--format", fmt, *extra]
     if partitions is not None:
         args += ["--partitions", str(partitions)]
     return run(*args, timeout=timeout)
 
 
-def sql(query: str, tables=None, *, partitions: int | None = None, timeout=DEFAULT_TIMEOUT) -> list[dict]:
-    """Runs a query that must succeed and returns its rows (dicts) from `--format json`."""
-    proc = sql_proc(query, tables, partitions=partitions, timeout=timeout)
+def sql(query: str, tables=None, *, partitions: int | None = None, extra: Sequence[str] = (),
+        timeout=DEFAULT_TIMEOUT) -> list[dict]:
+    """Runs a query that must succeed and returns its rows (dicts) from `--format json`.
+    `extra` are more `kiln sql` flags, e.g. `--workers 4` to run it as a distributed job."""
+    proc = sql_proc(query, tables, partitions=partitions, extra=extra, timeout=timeout)
     assert proc.returncode == 0, "kiln sql failed" + describe(proc)
     return parse_json_rows(proc)
 
@@ -327,11 +330,12 @@ def duckdb_rows(con, query: str) -> tuple[list[str], list[tuple]]:
     return names, canon_rows(cur.fetchall())
 
 
-def compare_query(con, kiln_query: str, tables, duck_query: str | None = None, *, ordered=False, partitions=None):
+def compare_query(con, kiln_query: str, tables, duck_query: str | None = None, *, ordered=False, partitions=None,
+                  extra: Sequence[str] = ()):
     """Runs the same SQL (or a DuckDB spelling of it) on both engines and compares.
     Output column names must match too: they are part of the answer a user sees."""
     names, expected = duckdb_rows(con, duck_query or kiln_query)
-    rows = sql(kiln_query, tables, partitions=partitions)
+    rows = sql(kiln_query, tables, partitions=partitions, extra=extra)
     actual = kiln_rows(rows, names)
     assert_rows_equal(actual, expected, ordered=ordered, columns=names, what=kiln_query)
     return actual

@@ -4,10 +4,14 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use kiln_engine::distributed::TaskEnv;
 use kiln_engine::results;
-use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, SourceFile};
-use kiln_protocol::{Request, RequestBody, Response, ResponseBody, UserError};
+use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
+use kiln_protocol::{
+    AttemptId, Request, RequestBody, Response, ResponseBody, StoreSource, TaskProgress, UserError,
+};
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File};
 
@@ -65,7 +69,13 @@ fn post_fatal(message: &str) {
     let _ = scope().post_message(&msg);
 }
 
-fn post(response: &Response, buffer: Option<ArrayBuffer>) -> Result<(), JsValue> {
+/// Posts a response; `buffer` (a download) and `blocks` (Arrow IPC for the page's
+/// scheduler) are transferred, not copied.
+fn post(
+    response: &Response,
+    buffer: Option<ArrayBuffer>,
+    blocks: Vec<ArrayBuffer>,
+) -> Result<(), JsValue> {
     let msg = Object::new();
     Reflect::set(&msg, &"kind".into(), &"response".into())?;
     Reflect::set(
@@ -73,12 +83,39 @@ fn post(response: &Response, buffer: Option<ArrayBuffer>) -> Result<(), JsValue>
         &"response".into(),
         &serde_wasm_bindgen::to_value(response)?,
     )?;
-    match buffer {
-        Some(buffer) => {
-            Reflect::set(&msg, &"buffer".into(), &buffer)?;
-            scope().post_message_with_transfer(&msg, &Array::of1(&buffer))
+    let transfer = Array::new();
+    if let Some(buffer) = buffer {
+        Reflect::set(&msg, &"buffer".into(), &buffer)?;
+        transfer.push(&buffer);
+    }
+    if !blocks.is_empty() {
+        let array: Array = blocks.iter().collect();
+        Reflect::set(&msg, &"blocks".into(), &array)?;
+        for b in &blocks {
+            transfer.push(b);
         }
-        None => scope().post_message(&msg),
+    }
+    if transfer.length() == 0 {
+        scope().post_message(&msg)
+    } else {
+        scope().post_message_with_transfer(&msg, &transfer)
+    }
+}
+
+/// Copies bytes out of this instance's memory into a buffer that can be transferred.
+fn to_buffer(bytes: &[u8]) -> ArrayBuffer {
+    Uint8Array::from(bytes).buffer()
+}
+
+/// The wasm instance's memory size: wasm memory never shrinks, so this is its peak.
+fn memory_bytes() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size(0) as u64 * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
     }
 }
 
@@ -86,46 +123,72 @@ fn post(response: &Response, buffer: Option<ArrayBuffer>) -> Result<(), JsValue>
 #[wasm_bindgen]
 pub async fn handle_message(data: JsValue) -> Result<(), JsValue> {
     let request: Request = serde_wasm_bindgen::from_value(Reflect::get(&data, &"request".into())?)?;
-    let files: Vec<File> = Reflect::get(&data, &"files".into())
-        .ok()
-        .filter(Array::is_array)
-        .map(|a| Array::from(&a).iter().map(JsCast::unchecked_into).collect())
-        .unwrap_or_default();
+    let files: Vec<File> = js_array(&data, "files");
+    let blocks: Vec<Uint8Array> = js_array::<JsValue>(&data, "blocks")
+        .into_iter()
+        .map(|b| Uint8Array::new(&b))
+        .collect();
     let mut state = STATE
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(WorkerState::new);
-    let reply = handle(&mut state, request.body, files).await;
+    let reply = handle(&mut state, request.body, files, blocks).await;
     STATE.with(|s| *s.borrow_mut() = Some(state));
-    let (body, buffer) = match reply {
-        Ok(reply) => reply,
-        Err(error) => (ResponseBody::Error { error }, None),
-    };
+    let reply = reply.unwrap_or_else(|error| Reply::new(ResponseBody::Error { error }));
     post(
         &Response {
             id: request.id,
-            body,
+            body: reply.body,
         },
-        buffer,
+        reply.buffer,
+        reply.blocks,
     )
 }
 
-type Reply = (ResponseBody, Option<ArrayBuffer>);
+fn js_array<T: JsCast>(data: &JsValue, field: &str) -> Vec<T> {
+    Reflect::get(data, &field.into())
+        .ok()
+        .filter(Array::is_array)
+        .map(|a| Array::from(&a).iter().map(JsCast::unchecked_into).collect())
+        .unwrap_or_default()
+}
+
+struct Reply {
+    body: ResponseBody,
+    buffer: Option<ArrayBuffer>,
+    blocks: Vec<ArrayBuffer>,
+}
+
+impl Reply {
+    fn new(body: ResponseBody) -> Self {
+        Self {
+            body,
+            buffer: None,
+            blocks: Vec::new(),
+        }
+    }
+}
 
 async fn handle(
     state: &mut WorkerState,
     body: RequestBody,
     files: Vec<File>,
+    blocks: Vec<Uint8Array>,
 ) -> Result<Reply, UserError> {
     match body {
         RequestBody::AddFiles { files: described } => {
             let mut sources = Vec::with_capacity(described.len());
+            let mut opened: Vec<(usize, Arc<dyn RangeSource>)> = Vec::new();
             let mut rejected = Vec::new();
-            for (incoming, file) in described.into_iter().zip(files) {
+            for (index, (incoming, file)) in described.into_iter().zip(files).enumerate() {
                 match BrowserFile::new(file) {
-                    Ok(source) => sources.push(SourceFile {
-                        path: incoming.path,
-                        source: Arc::new(source),
-                    }),
+                    Ok(source) => {
+                        let source: Arc<dyn RangeSource> = Arc::new(source);
+                        opened.push((index, source.clone()));
+                        sources.push(SourceFile {
+                            path: incoming.path,
+                            source,
+                        })
+                    }
                     Err(e) => rejected.push(UserError {
                         context: format!("opening {}", incoming.path),
                         message: e.0,
@@ -135,7 +198,20 @@ async fn handle(
             }
             let (_, mut refused) = state.engine.add_files(sources).await;
             rejected.append(&mut refused);
-            Ok((tables(&state.engine, rejected), None))
+            let sources = opened
+                .iter()
+                .flat_map(|(index, source)| {
+                    state
+                        .engine
+                        .store_paths(source)
+                        .into_iter()
+                        .map(|path| StoreSource {
+                            path,
+                            file: Some(*index),
+                        })
+                })
+                .collect();
+            Ok(Reply::new(tables(&state.engine, rejected, sources)))
         }
         RequestBody::GenerateSample { rows } => {
             let config = kiln_gen::TaxiConfig {
@@ -148,18 +224,25 @@ async fn handle(
                 location: None,
             })?;
             let mut rejected = Vec::new();
+            let generated: Vec<(String, Arc<dyn RangeSource>)> = generated
+                .into_iter()
+                .map(|f| {
+                    let source: Arc<dyn RangeSource> = Arc::new(BytesSource(f.bytes));
+                    (f.path, source)
+                })
+                .collect();
             for (name, root, is_folder) in SAMPLE_TABLES {
                 let files = generated
                     .iter()
-                    .filter_map(|f| {
+                    .filter_map(|(file_path, source)| {
                         let path = if is_folder {
-                            f.path.strip_prefix(root)?.strip_prefix('/')?
+                            file_path.strip_prefix(root)?.strip_prefix('/')?
                         } else {
-                            (f.path == root).then_some(root)?
+                            (file_path == root).then_some(root)?
                         };
                         Some(SourceFile {
                             path: path.to_string(),
-                            source: Arc::new(BytesSource(f.bytes.clone())),
+                            source: source.clone(),
                         })
                     })
                     .collect();
@@ -173,37 +256,84 @@ async fn handle(
                     rejected.push(e);
                 }
             }
-            Ok((tables(&state.engine, rejected), None))
+            // The pool reads the sample through in-memory files made from these bytes.
+            let mut sources = Vec::new();
+            let mut blocks = Vec::new();
+            for (_, source) in &generated {
+                for path in state.engine.store_paths(source) {
+                    if let Ok(bytes) = source.read(0..source.size()) {
+                        sources.push(StoreSource { path, file: None });
+                        blocks.push(to_buffer(&bytes));
+                    }
+                }
+            }
+            Ok(Reply {
+                body: tables(&state.engine, rejected, sources),
+                buffer: None,
+                blocks,
+            })
         }
         RequestBody::RenameTable { from, to } => {
             state.engine.rename_table(&from, &to)?;
-            Ok((tables(&state.engine, Vec::new()), None))
+            Ok(Reply::new(tables(&state.engine, Vec::new(), Vec::new())))
         }
         RequestBody::RemoveTable { name } => {
             state.engine.remove_table(&name)?;
-            Ok((tables(&state.engine, Vec::new()), None))
+            Ok(Reply::new(tables(&state.engine, Vec::new(), Vec::new())))
         }
         RequestBody::RunSql { sql, page_size } => {
             let start = now_ms();
             let output = state.engine.sql(&sql).await?;
-            let elapsed_ms = now_ms() - start;
-            let summary = results::summary(&output, elapsed_ms);
-            let page = results::page(&output.batches, 0, page_size)
-                .map_err(|e| e.to_user("formatting the result"))?;
-            let result_id = state.next_result;
-            state.next_result += 1;
-            state.results.push_back((result_id, output));
-            while state.results.len() > KEPT_RESULTS {
-                state.results.pop_front();
+            keep_result(state, output, now_ms() - start, page_size)
+        }
+        RequestBody::PlanJob { sql, options } => {
+            let plan = state.engine.plan_job(&sql, &options).await?;
+            Ok(Reply::new(ResponseBody::JobPlanned { plan }))
+        }
+        RequestBody::FinishJob {
+            job_id: _,
+            result_schema,
+            elapsed_ms,
+            page_size,
+        } => {
+            let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec()));
+            let output = QueryOutput::from_blocks(&result_schema, blocks)
+                .map_err(|e| e.to_user("reading the job's result"))?;
+            keep_result(state, output, elapsed_ms, page_size)
+        }
+        RequestBody::RegisterSources { paths } => {
+            let mut rejected = Vec::new();
+            for (path, file) in paths.into_iter().zip(files) {
+                let registered = BrowserFile::new(file)
+                    .map_err(|e| UserError {
+                        context: format!("opening {path}"),
+                        message: e.0,
+                        location: None,
+                    })
+                    .and_then(|source| state.engine.register_source(&path, Arc::new(source)));
+                if let Err(e) = registered {
+                    rejected.push(e);
+                }
             }
-            Ok((
-                ResponseBody::QueryDone {
-                    result_id,
-                    summary,
-                    page,
-                },
-                None,
-            ))
+            Ok(Reply::new(ResponseBody::Registered { rejected }))
+        }
+        RequestBody::RunTask { task } => {
+            let attempt = task.attempt_id();
+            let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec())).collect();
+            let mut env = WorkerEnv { attempt };
+            let ctx = state.engine.context().task_ctx();
+            match kiln_engine::distributed::run_task(ctx, &task, blocks, &mut env).await {
+                Ok(outcome) => {
+                    let mut metrics = outcome.metrics;
+                    metrics.peak_memory_bytes = Some(memory_bytes());
+                    Ok(Reply {
+                        body: ResponseBody::TaskDone { attempt, metrics },
+                        buffer: None,
+                        blocks: outcome.blocks.iter().map(|b| to_buffer(b)).collect(),
+                    })
+                }
+                Err(error) => Ok(Reply::new(ResponseBody::TaskFailed { attempt, error })),
+            }
         }
         RequestBody::FetchPage {
             result_id,
@@ -221,7 +351,7 @@ async fn handle(
                 })?;
             let page = results::page(&output.batches, offset, limit)
                 .map_err(|e| e.to_user("formatting the result"))?;
-            Ok((ResponseBody::Page { result_id, page }, None))
+            Ok(Reply::new(ResponseBody::Page { result_id, page }))
         }
         RequestBody::ExportParquet { table } => {
             let output = state
@@ -230,22 +360,82 @@ async fn handle(
                 .await?;
             let bytes = results::write_parquet(&output, Vec::new())
                 .map_err(|e| e.to_user(format!("writing {table} as Parquet")))?;
-            let buffer = Uint8Array::from(bytes.as_slice()).buffer();
             let file_name = format!("{table}.parquet");
-            Ok((
-                ResponseBody::Download {
+            Ok(Reply {
+                body: ResponseBody::Download {
                     file_name,
                     mime: "application/vnd.apache.parquet".into(),
                 },
-                Some(buffer),
-            ))
+                buffer: Some(to_buffer(&bytes)),
+                blocks: Vec::new(),
+            })
         }
     }
 }
 
-fn tables(engine: &Engine, rejected: Vec<UserError>) -> ResponseBody {
+fn tables(engine: &Engine, rejected: Vec<UserError>, sources: Vec<StoreSource>) -> ResponseBody {
     ResponseBody::Tables {
         tables: engine.tables(),
         rejected,
+        sources,
+    }
+}
+
+/// Keeps a finished query's batches for paging and answers with its first page.
+fn keep_result(
+    state: &mut WorkerState,
+    output: QueryOutput,
+    elapsed_ms: f64,
+    page_size: u64,
+) -> Result<Reply, UserError> {
+    let summary = results::summary(&output, elapsed_ms);
+    let page = results::page(&output.batches, 0, page_size)
+        .map_err(|e| e.to_user("formatting the result"))?;
+    let result_id = state.next_result;
+    state.next_result += 1;
+    state.results.push_back((result_id, output));
+    while state.results.len() > KEPT_RESULTS {
+        state.results.pop_front();
+    }
+    Ok(Reply::new(ResponseBody::QueryDone {
+        result_id,
+        summary,
+        page,
+    }))
+}
+
+/// What a task running in this worker is lent: the clock, and progress messages to the
+/// page. A task is never asked to stop: the page ends a worker to cancel its task.
+struct WorkerEnv {
+    attempt: AttemptId,
+}
+
+impl TaskEnv for WorkerEnv {
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+
+    fn progress(&mut self, progress: TaskProgress) {
+        let msg = Object::new();
+        let posted = (|| -> Result<(), JsValue> {
+            Reflect::set(&msg, &"kind".into(), &"progress".into())?;
+            Reflect::set(
+                &msg,
+                &"attempt".into(),
+                &serde_wasm_bindgen::to_value(&self.attempt)?,
+            )?;
+            Reflect::set(
+                &msg,
+                &"progress".into(),
+                &serde_wasm_bindgen::to_value(&progress)?,
+            )?;
+            scope().post_message(&msg)
+        })();
+        // Progress is advisory: a lost report only delays the bar.
+        let _ = posted;
+    }
+
+    fn stop_reason(&self) -> Option<String> {
+        None
     }
 }

@@ -1,6 +1,7 @@
 //! `kiln`: the engine on the command line, for tests, benchmarks and scripts.
 
 mod inputs;
+mod jobs;
 mod schema_text;
 
 use std::io::Write;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use kiln_engine::results::{self, OutputFormat};
 use kiln_engine::{Engine, EngineConfig};
-use kiln_protocol::UserError;
+use kiln_protocol::{JobOptions, UserError};
 
 #[derive(Parser)]
 #[command(name = "kiln", version, about = "Kiln: batch jobs over Parquet files")]
@@ -36,6 +37,8 @@ enum Command {
         /// Print the elapsed time to stderr.
         #[arg(long)]
         time: bool,
+        #[command(flatten)]
+        job: JobArgs,
     },
     /// Show how a query would run: its physical plan, or (`--stages`) the plan cut into
     /// stages at its shuffles, gathers and broadcasts.
@@ -49,6 +52,9 @@ enum Command {
         /// Tasks per stage (DataFusion's target partitions); default: the number of cores.
         #[arg(long)]
         partitions: Option<usize>,
+        /// Row groups of a scan task add up to about this many MB of file.
+        #[arg(long, default_value_t = 128)]
+        split_mb: u64,
     },
     /// Show what is in a Parquet file (or folder): rows, row groups, column statistics.
     Schema {
@@ -66,6 +72,33 @@ enum Command {
         #[command(subcommand)]
         dataset: Dataset,
     },
+}
+
+/// Running a query as a distributed job: stages and tasks on worker threads, as the page
+/// runs them on web workers.
+#[derive(clap::Args)]
+struct JobArgs {
+    /// Run as a job on this many worker threads (as the page does on web workers);
+    /// without it, DataFusion runs the query directly.
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Row groups of a scan task add up to about this many MB of file.
+    #[arg(long, default_value_t = 128)]
+    split_mb: u64,
+    /// Write the job's events to this file as JSON.
+    #[arg(long)]
+    events: Option<std::path::PathBuf>,
+    /// Print stages and tasks to stderr as they start and finish.
+    #[arg(long)]
+    progress: bool,
+    /// Fault injection: the chance that a task attempt fails on purpose.
+    #[arg(long, default_value_t = 0.0)]
+    fail_probability: f64,
+    /// Fault injection: kill the worker running the n-th task attempt (0-based).
+    #[arg(long)]
+    kill_worker_at: Option<u32>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Subcommand)]
@@ -126,7 +159,7 @@ fn one_line(e: &UserError) -> String {
     format!("{}: {}{position}", e.context, e.message.replace('\n', " "))
 }
 
-fn cli_error(context: &str, message: impl ToString) -> UserError {
+pub(crate) fn cli_error(context: &str, message: impl ToString) -> UserError {
     UserError {
         context: context.to_string(),
         message: message.to_string(),
@@ -146,10 +179,17 @@ async fn run(command: Command) -> Result<(), UserError> {
             format,
             partitions,
             time,
+            job,
         } => {
-            let engine = engine_with_tables(partitions, &tables).await?;
+            let mut engine = engine_with_tables(partitions, &tables).await?;
             let start = Instant::now();
-            let output = engine.sql(&query).await?;
+            let output = match job.workers {
+                Some(workers) => {
+                    let partitions = partitions.unwrap_or(2 * workers);
+                    jobs::run(&mut engine, &query, partitions, workers, &job).await?
+                }
+                None => engine.sql(&query).await?,
+            };
             if time {
                 eprintln!("elapsed: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
             }
@@ -171,18 +211,22 @@ async fn run(command: Command) -> Result<(), UserError> {
             stages,
             format,
             partitions,
+            split_mb,
         } => {
-            let engine = engine_with_tables(partitions, &tables).await?;
-            let plan = engine.physical_plan(&query).await?;
+            let mut engine = engine_with_tables(partitions, &tables).await?;
             let text = if stages {
-                let graph = kiln_engine::stages::cut_stages(&plan);
+                let options = JobOptions {
+                    partitions: partitions.unwrap_or_else(default_partitions),
+                    split_bytes: split_mb.max(1) * 1024 * 1024,
+                };
+                let graph = engine.plan_job(&query, &options).await?.graph;
                 match format {
                     TextOrJson::Json => serde_json::to_string_pretty(&graph)
                         .map_err(|e| cli_error("writing JSON", e))?,
-                    TextOrJson::Text => kiln_engine::stages::render(&graph),
+                    TextOrJson::Text => kiln_engine::distributed::render(&graph),
                 }
             } else {
-                kiln_engine::displayable_plan(&plan)
+                kiln_engine::displayable_plan(&engine.physical_plan(&query).await?)
             };
             print!("{text}");
             Ok(())

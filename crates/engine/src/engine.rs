@@ -7,7 +7,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use kiln_protocol::{TableSummary, UserError};
+use kiln_protocol::{JobId, JobOptions, JobPlan, TableSummary, UserError};
 use url::Url;
 
 use crate::catalog::{self, SourceFile};
@@ -42,6 +42,7 @@ pub struct Engine {
     store: Arc<SourceStore>,
     tables: Vec<TableEntry>,
     next_root: u64,
+    next_job: JobId,
 }
 
 /// A finished query: all its batches, kept for paging and downloads.
@@ -52,6 +53,17 @@ pub struct QueryOutput {
 }
 
 impl QueryOutput {
+    /// A result from the Arrow IPC blocks a job's last stage wrote, with the schema the
+    /// job's plan gave (so a result of no rows still has its columns).
+    pub fn from_blocks(
+        schema_ipc: &[u8],
+        blocks: impl IntoIterator<Item = bytes::Bytes>,
+    ) -> Result<Self, EngineError> {
+        let schema = crate::distributed::ipc::schema_from_bytes(schema_ipc)?;
+        let batches = crate::distributed::ipc::read_blocks(blocks)?;
+        Ok(Self { schema, batches })
+    }
+
     pub fn num_rows(&self) -> u64 {
         self.batches.iter().map(|b| b.num_rows() as u64).sum()
     }
@@ -64,6 +76,12 @@ impl Engine {
             .with_information_schema(true);
         // Spans let planning errors ("column x not found") point into the SQL text.
         session.options_mut().sql_parser.collect_spans = true;
+        // A task runs one partition of a scan and must read exactly its split: with
+        // work stealing a partition's stream would take files meant for its siblings.
+        session
+            .options_mut()
+            .execution
+            .enable_file_stream_work_stealing = false;
         let ctx = SessionContext::new_with_config(session);
         let store = Arc::new(SourceStore::default());
         let url = Url::parse(STORE_URL).expect("STORE_URL is a valid URL");
@@ -73,6 +91,7 @@ impl Engine {
             store,
             tables: Vec::new(),
             next_root: 1,
+            next_job: 1,
         }
     }
 
@@ -82,6 +101,32 @@ impl Engine {
 
     fn state(&self) -> SessionState {
         self.ctx.state()
+    }
+
+    /// The store paths a source was put at when its table was added: what a pool
+    /// worker must register to read the table's files.
+    pub fn store_paths(&self, source: &Arc<dyn crate::RangeSource>) -> Vec<String> {
+        self.store
+            .paths_of(source)
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    }
+
+    /// Makes `source` readable at `path` (a path `store_paths` gave on another engine),
+    /// without a table: pool workers run plan fragments that name files by path.
+    pub fn register_source(
+        &self,
+        path: &str,
+        source: Arc<dyn crate::RangeSource>,
+    ) -> Result<(), UserError> {
+        let parsed = object_store::path::Path::parse(path).map_err(|e| UserError {
+            context: format!("registering {path}"),
+            message: e.to_string(),
+            location: None,
+        })?;
+        self.store.insert(parsed, source);
+        Ok(())
     }
 
     pub fn tables(&self) -> Vec<TableSummary> {
@@ -267,6 +312,69 @@ impl Engine {
             .create_physical_plan()
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))
+    }
+
+    /// Plans `sql` as a distributed job: DataFusion plans it for `options.partitions`
+    /// tasks per stage, then scans are split by row groups and the plan is cut into
+    /// stages with serialized fragments.
+    pub async fn plan_job(
+        &mut self,
+        sql: &str,
+        options: &JobOptions,
+    ) -> Result<JobPlan, UserError> {
+        let mut state = self.state();
+        let config = state.config_mut().options_mut();
+        config.execution.target_partitions = options.partitions.max(1);
+        // Kiln splits scans itself, by row groups, and every exchange is a stage
+        // boundary: round-robin repartitions would only add stages that move data.
+        config.optimizer.repartition_file_scans = false;
+        config.optimizer.enable_round_robin_repartition = false;
+        // A join's dynamic filter waits for the build side of every partition; a task
+        // runs one partition, so it would wait forever.
+        config.optimizer.enable_join_dynamic_filter_pushdown = false;
+        // A physical scalar subquery hands its value to the expressions that use it
+        // in memory, across what would become separate stages; as a join it is a
+        // stage like any other.
+        config
+            .optimizer
+            .enable_physical_uncorrelated_scalar_subquery = false;
+        let logical = state
+            .create_logical_plan(sql)
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        let physical = state
+            .create_physical_plan(&logical)
+            .await
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        let job_id = self.next_job;
+        self.next_job += 1;
+        crate::distributed::planner::plan_job(
+            job_id,
+            sql,
+            physical,
+            &self.store,
+            options.split_bytes,
+        )
+        .map_err(|error| {
+            let context = if error.is_read_error() {
+                let scanned = scanned_tables(&logical);
+                format!("splitting the input of {}", self.describe_files(&scanned))
+            } else {
+                "cutting the plan into stages".into()
+            };
+            error.to_user(context)
+        })
+    }
+
+    /// Runs a planned job on native threads standing in for web workers.
+    pub fn run_job(
+        &self,
+        plan: JobPlan,
+        options: &crate::distributed::RunOptions,
+        cancel: &std::sync::atomic::AtomicBool,
+        on_event: &mut dyn FnMut(&kiln_protocol::JobEvent),
+    ) -> Result<QueryOutput, UserError> {
+        crate::distributed::run_job(&self.ctx, plan, options, cancel, on_event)
     }
 
     /// "yellow (a.parquet, b.parquet)": which files a failed read may have come from.

@@ -3,13 +3,13 @@
 //! it byte sources and messages, the CLI hands it local files.
 
 pub mod catalog;
+pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod metadata;
 pub mod naming;
 pub mod results;
 pub mod source_store;
-pub mod stages;
 
 pub use catalog::SourceFile;
 pub use engine::{Engine, EngineConfig, QueryOutput};

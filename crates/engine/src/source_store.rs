@@ -130,6 +130,16 @@ impl SourceStore {
             .retain(|p, _| !p.prefix_matches(prefix) && p != prefix);
     }
 
+    /// Where `source` is stored (the same source may sit at several paths).
+    pub fn paths_of(&self, source: &Arc<dyn RangeSource>) -> Vec<Path> {
+        let wanted = Arc::as_ptr(source) as *const ();
+        self.objects()
+            .iter()
+            .filter(|(_, s)| Arc::as_ptr(s) as *const () == wanted)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
     pub fn source(&self, path: &Path) -> Option<Arc<dyn RangeSource>> {
         self.objects().get(path).cloned()
     }

@@ -1,9 +1,9 @@
 //! Stage boundaries of known plans: where Kiln cuts DataFusion's physical plan into
 //! stages (snapshots of `kiln explain --stages`).
 
-use kiln_engine::stages::{cut_stages, render};
+use kiln_engine::distributed::render;
 use kiln_engine::{Engine, EngineConfig};
-use kiln_protocol::StageOutput;
+use kiln_protocol::{JobOptions, StageOutput};
 
 mod common;
 use common::{file, parquet_bytes};
@@ -27,8 +27,12 @@ async fn engine() -> Engine {
 }
 
 async fn stages(sql: &str) -> kiln_protocol::StageGraph {
-    let engine = engine().await;
-    cut_stages(&engine.physical_plan(sql).await.unwrap())
+    let mut engine = engine().await;
+    let options = JobOptions {
+        partitions: 4,
+        ..Default::default()
+    };
+    engine.plan_job(sql, &options).await.unwrap().graph
 }
 
 #[tokio::test]

@@ -3,11 +3,13 @@
 //! without pulling in the engine.
 
 mod catalog;
+mod jobs;
 mod messages;
 mod result;
 mod stages;
 
 pub use catalog::*;
+pub use jobs::*;
 pub use messages::*;
 pub use result::*;
 pub use stages::*;

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ResultPage, ResultSummary, TableSummary, UserError};
+use crate::{
+    AttemptId, JobId, JobOptions, JobPlan, ResultPage, ResultSummary, TableSummary, TaskMetrics,
+    TaskRequest, UserError,
+};
 
 /// Correlates a response with the request that caused it.
 pub type RequestId = u64;
@@ -33,10 +36,33 @@ pub enum RequestBody {
     RemoveTable {
         name: String,
     },
-    /// Run a SQL statement; the worker keeps the result for later `FetchPage`s.
+    /// Run a SQL statement in this worker alone; it keeps the result for `FetchPage`s.
     RunSql {
         sql: String,
         page_size: u64,
+    },
+    /// Plan a SQL statement as a job of stages and tasks for the worker pool.
+    PlanJob {
+        sql: String,
+        options: JobOptions,
+    },
+    /// A job's result blocks (in the message's `blocks` array, Arrow IPC): keep them as
+    /// a result for `FetchPage`s, as `RunSql` would have.
+    FinishJob {
+        job_id: JobId,
+        #[serde(with = "serde_bytes")]
+        result_schema: Vec<u8>,
+        elapsed_ms: f64,
+        page_size: u64,
+    },
+    /// Pool workers: make files readable at the paths the planning worker put them at.
+    /// `files[i]` is the file for `paths[i]`.
+    RegisterSources {
+        paths: Vec<String>,
+    },
+    /// Pool workers: run one task attempt; its input blocks are in the `blocks` array.
+    RunTask {
+        task: TaskRequest,
     },
     FetchPage {
         result_id: u64,
@@ -59,6 +85,17 @@ pub struct IncomingFile {
     pub size: u64,
 }
 
+/// A file of the catalog as the pool must see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreSource {
+    /// Its path in the engine's object store.
+    pub path: String,
+    /// Index of the `File` in the request's `files` array; `None` for data the engine
+    /// made itself (the sample), whose bytes come in the response's `blocks` array, in
+    /// order.
+    pub file: Option<usize>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub id: RequestId,
@@ -72,6 +109,26 @@ pub enum ResponseBody {
     Tables {
         tables: Vec<TableSummary>,
         rejected: Vec<UserError>,
+        /// Where files added by this request sit in the engine's store, for the pool.
+        #[serde(default)]
+        sources: Vec<StoreSource>,
+    },
+    /// Pool workers: the sources were registered; those that could not be are listed.
+    Registered {
+        rejected: Vec<UserError>,
+    },
+    JobPlanned {
+        plan: JobPlan,
+    },
+    /// A finished attempt; its output blocks are in the message's `blocks` array, one per
+    /// output partition (empty buffers for empty partitions).
+    TaskDone {
+        attempt: AttemptId,
+        metrics: TaskMetrics,
+    },
+    TaskFailed {
+        attempt: AttemptId,
+        error: UserError,
     },
     QueryDone {
         result_id: u64,

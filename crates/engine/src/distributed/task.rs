@@ -1,0 +1,264 @@
+//! Running one task attempt: decode the stage's fragment, bind the input blocks, execute
+//! the task's partition batch by batch, and write what it produces as blocks: one per
+//! bucket for a shuffle, one otherwise. The same code runs in a web worker and on a
+//! native thread; the caller supplies the clock, the progress sink and the stop signal.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::DataFusionError;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::metrics::Time;
+use datafusion::physical_plan::repartition::{BatchPartitioner, RepartitionExec};
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec;
+use futures::StreamExt;
+use kiln_protocol::{TaskMetrics, TaskProgress, TaskRequest, UserError};
+
+use super::exchange::{KilnCodec, StageInputExec};
+use super::ipc::BlockWriter;
+use super::stages::task_plan;
+use crate::error::EngineError;
+
+/// How often a running task reports progress, at most.
+pub const PROGRESS_INTERVAL_MS: f64 = 250.0;
+
+/// What the caller lends a running task.
+pub trait TaskEnv {
+    /// Milliseconds on any monotonic clock.
+    fn now_ms(&self) -> f64;
+    fn progress(&mut self, progress: TaskProgress);
+    /// Why the task must stop now (cancelled, worker killed), if it must.
+    fn stop_reason(&self) -> Option<String>;
+}
+
+/// A finished attempt: one block per output partition (empty when it got no rows) and
+/// what it did. `peak_memory_bytes` is left to the caller, who knows its memory.
+pub struct TaskOutcome {
+    pub blocks: Vec<Vec<u8>>,
+    pub metrics: TaskMetrics,
+}
+
+/// Runs one attempt. `blocks` are the input blocks in the order `request.inputs` lists.
+pub async fn run_task(
+    task_ctx: Arc<TaskContext>,
+    request: &TaskRequest,
+    blocks: Vec<Bytes>,
+    env: &mut dyn TaskEnv,
+) -> Result<TaskOutcome, UserError> {
+    let started = env.now_ms();
+    let fragment =
+        physical_plan_from_bytes_with_extension_codec(&request.fragment, &task_ctx, &KilnCodec)
+            .map_err(|e| {
+                EngineError::from(e).to_user(format!("decoding stage {}", request.stage))
+            })?;
+    let shuffle_read_bytes = blocks.iter().map(|b| b.len() as u64).sum();
+    let fragment = bind_inputs(fragment, request, blocks).map_err(|e| {
+        EngineError::from(e).to_user(format!("binding the inputs of stage {}", request.stage))
+    })?;
+    let plan = task_plan(&fragment).clone();
+    let context = || {
+        let files = task_files(&plan, request.partition);
+        if files.is_empty() {
+            format!("running stage {} task {}", request.stage, request.task)
+        } else {
+            format!(
+                "running stage {} task {}, reading {}",
+                request.stage,
+                request.task,
+                files.join(", ")
+            )
+        }
+    };
+
+    let mut written = execute(&fragment, &plan, task_ctx, request, env)
+        .await
+        .map_err(|e| match e {
+            Stop::Engine(e) => e.to_user(context()),
+            Stop::Stopped(reason) => UserError {
+                context: context(),
+                message: reason,
+                location: None,
+            },
+        })?;
+
+    let (rows_in, bytes_read, shuffle_read_rows) = leaf_metrics(&plan);
+    written.metrics.duration_ms = env.now_ms() - started;
+    written.metrics.rows_in = rows_in;
+    written.metrics.bytes_read = bytes_read;
+    written.metrics.shuffle_read_rows = shuffle_read_rows;
+    written.metrics.shuffle_read_bytes = shuffle_read_bytes;
+    Ok(written)
+}
+
+enum Stop {
+    Engine(EngineError),
+    Stopped(String),
+}
+
+impl From<DataFusionError> for Stop {
+    fn from(e: DataFusionError) -> Self {
+        Stop::Engine(EngineError::from(e))
+    }
+}
+
+async fn execute(
+    fragment: &Arc<dyn ExecutionPlan>,
+    plan: &Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+    request: &TaskRequest,
+    env: &mut dyn TaskEnv,
+) -> Result<TaskOutcome, Stop> {
+    let schema = plan.schema();
+    let shuffle = fragment.downcast_ref::<RepartitionExec>();
+    let mut partitioner = match shuffle {
+        Some(r) => Some(BatchPartitioner::try_new(
+            r.partitioning().clone(),
+            Time::new(),
+            request.partition,
+            plan.output_partitioning().partition_count(),
+        )?),
+        None => None,
+    };
+    let outputs = shuffle.map_or(1, |r| r.partitioning().partition_count());
+    let mut writers: Vec<BlockWriter> = (0..outputs)
+        .map(|_| BlockWriter::new(schema.clone()))
+        .collect();
+
+    let mut stream = plan.execute(request.partition, task_ctx)?;
+    let mut rows_out = 0u64;
+    let mut last_report = env.now_ms();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows_out += batch.num_rows() as u64;
+        match &mut partitioner {
+            Some(p) => p.partition(batch, |bucket, part| writers[bucket].write(&part))?,
+            None => writers[0].write(&batch)?,
+        }
+        if request.inject_failure {
+            return Err(Stop::Stopped(format!(
+                "injected failure (fault injection) in attempt {}",
+                request.attempt + 1
+            )));
+        }
+        if let Some(reason) = env.stop_reason() {
+            return Err(Stop::Stopped(reason));
+        }
+        let now = env.now_ms();
+        if now - last_report >= PROGRESS_INTERVAL_MS {
+            last_report = now;
+            let (_, bytes_read, _) = leaf_metrics(plan);
+            env.progress(TaskProgress {
+                rows: rows_out,
+                bytes_read,
+            });
+        }
+    }
+    if request.inject_failure {
+        return Err(Stop::Stopped(format!(
+            "injected failure (fault injection) in attempt {}",
+            request.attempt + 1
+        )));
+    }
+
+    let mut metrics = TaskMetrics {
+        rows_out,
+        ..Default::default()
+    };
+    let mut blocks = Vec::with_capacity(writers.len());
+    for writer in writers {
+        let rows = writer.rows();
+        // The result and gathers always carry their schema, so an empty one still reads.
+        let block = writer.finish(partitioner.is_none())?;
+        if partitioner.is_some() {
+            metrics.shuffle_write_rows += rows;
+            metrics.shuffle_write_bytes += block.len() as u64;
+        }
+        metrics.output_bytes += block.len() as u64;
+        blocks.push(block);
+    }
+    Ok(TaskOutcome { blocks, metrics })
+}
+
+/// Puts each input partition's blocks into the leaves that read them.
+fn bind_inputs(
+    fragment: Arc<dyn ExecutionPlan>,
+    request: &TaskRequest,
+    blocks: Vec<Bytes>,
+) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+    let mut by_stage: HashMap<usize, HashMap<usize, Vec<Bytes>>> = HashMap::new();
+    let mut blocks = blocks.into_iter();
+    for input in &request.inputs {
+        let taken: Vec<Bytes> = blocks.by_ref().take(input.blocks).collect();
+        if taken.len() != input.blocks {
+            return Err(DataFusionError::Internal(format!(
+                "task of stage {} got fewer input blocks than it lists",
+                request.stage
+            )));
+        }
+        by_stage
+            .entry(input.stage)
+            .or_default()
+            .entry(input.partition)
+            .or_default()
+            .extend(taken);
+    }
+    fragment
+        .transform_up(|node| match node.downcast_ref::<StageInputExec>() {
+            Some(input) => {
+                let bound = input.bind(by_stage.remove(&input.stage()).unwrap_or_default());
+                Ok(Transformed::yes(Arc::new(bound) as Arc<dyn ExecutionPlan>))
+            }
+            None => Ok(Transformed::no(node)),
+        })
+        .map(|t| t.data)
+}
+
+/// (rows from the leaves, bytes read from files, rows read from other stages) so far.
+fn leaf_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64, u64) {
+    let (mut rows, mut bytes, mut shuffle_rows) = (0u64, 0u64, 0u64);
+    let _ = plan.apply(|node| {
+        if node.children().is_empty()
+            && let Some(metrics) = node.metrics()
+        {
+            let out = metrics.output_rows().unwrap_or(0) as u64;
+            rows += out;
+            if node.is::<StageInputExec>() {
+                shuffle_rows += out;
+            }
+            bytes += metrics
+                .sum_by_name("bytes_scanned")
+                .map_or(0, |m| m.as_usize() as u64);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    (rows, bytes, shuffle_rows)
+}
+
+/// The names of the files the task's partition scans, for error messages.
+fn task_files(plan: &Arc<dyn ExecutionPlan>, partition: usize) -> Vec<String> {
+    let mut files = Vec::new();
+    let _ = plan.apply(|node| {
+        if let Some(config) = node
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|s| s.data_source().downcast_ref::<FileScanConfig>())
+        {
+            let group = config
+                .file_groups
+                .get(partition)
+                .or_else(|| config.file_groups.first());
+            for file in group.into_iter().flat_map(|g| g.iter()) {
+                let path = file.object_meta.location.as_ref();
+                // Store paths are `t<n>/<file>`: the table root is Kiln's, not the user's.
+                let shown = path.split_once('/').map_or(path, |(_, rest)| rest);
+                files.push(shown.to_string());
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    files
+}

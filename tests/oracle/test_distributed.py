@@ -1,0 +1,147 @@
+"""The query suite run as distributed jobs (`kiln sql --workers N`): stages, tasks and
+shuffles on worker threads, the same scheduler and task code the page runs on web
+workers. Answers must equal DuckDB's for every worker count, with scans split into
+many row-group ranges, and under injected faults."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+import kiln
+from test_taxi_queries import QUERIES, con, used, zones_csv_gz  # noqa: F401 (fixtures)
+
+# Row groups small enough that `--split-mb 1` gives several scan tasks per file.
+ROW_GROUP_ROWS = 16_384
+SPLIT = ["--split-mb", "1"]
+
+
+@pytest.fixture(scope="module")
+def lake(taxi_dir, tmp_path_factory):
+    """The taxi sample rewritten by pyarrow with many small row groups."""
+    out = tmp_path_factory.mktemp("lake")
+    for kind in ("yellow", "green"):
+        (out / kind).mkdir()
+        for src in sorted((taxi_dir / kind).glob("*.parquet")):
+            pq.write_table(pq.read_table(src), out / kind / src.name, row_group_size=ROW_GROUP_ROWS,
+                           compression="zstd")
+    for name in ("taxi_zone_lookup.parquet", "taxi_zone_lookup.csv"):
+        (out / name).write_bytes((taxi_dir / name).read_bytes())
+    return out
+
+
+@pytest.fixture(scope="module")
+def tables(lake, taxi_dir, zones_csv_gz):
+    """As the taxi suite's tables, with the trips read from the many-row-group copy."""
+    return {
+        "yellow": lake / "yellow",
+        "green": lake / "green",
+        "zones": taxi_dir / "taxi_zone_lookup.parquet",
+        "zones_csv": taxi_dir / "taxi_zone_lookup.csv",
+        "zones_gz": zones_csv_gz,
+    }
+
+
+def test_files_have_many_row_groups(lake):
+    md = pq.ParquetFile(next((lake / "yellow").glob("*.parquet"))).metadata
+    assert md.num_row_groups >= 4
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4, 8])
+@pytest.mark.parametrize("query,ordered", [(q, o) for _, q, o in QUERIES], ids=[i for i, _, _ in QUERIES])
+def test_job_matches_duckdb(query, ordered, workers, con, tables):
+    kiln.compare_query(con, query, used(tables, query), ordered=ordered,
+                       extra=["--workers", str(workers), *SPLIT])
+
+
+def run_with_events(tmp_path, query, tables, *extra):
+    events_path = tmp_path / "events.json"
+    rows = kiln.sql(query, tables, extra=[*extra, *SPLIT, "--events", str(events_path)])
+    return rows, json.loads(events_path.read_text())
+
+
+def test_event_log_tells_the_whole_job(tmp_path, con, tables):
+    query = next(q for i, q, _ in QUERIES if i == "join_zones_by_borough")
+    rows, events = run_with_events(tmp_path, query, used(tables, query), "--workers", "3")
+    assert events[0]["event"] == "job_submitted" and events[-1]["event"] == "job_succeeded"
+    graph = events[0]["graph"]["stages"]
+    finished = {}
+    for e in events:
+        if e["event"] == "task_finished":
+            finished.setdefault(e["stage"], set()).add(e["task"])
+    # Every task of every stage finished exactly once, and the scan read every row.
+    assert {s: len(t) for s, t in finished.items()} == {s["id"]: s["tasks"] for s in graph}
+    scan_stage = next(s["id"] for s in graph if "DataSourceExec" in [o["name"] for o in s["operators"]]
+                      and s["output"]["kind"] == "shuffle")
+    # rows_in counts the broadcast zone rows each task reads too; the rest is scanned.
+    rows_scanned = sum(e["metrics"]["rows_in"] - e["metrics"]["shuffle_read_rows"] for e in events
+                       if e["event"] == "task_finished" and e["stage"] == scan_stage)
+    assert rows_scanned == con.execute("SELECT count(*) FROM yellow").fetchone()[0]
+    assert finished[scan_stage] and len(finished[scan_stage]) > 3, "the scan is split by row groups"
+    shuffle_written = sum(e["metrics"]["shuffle_write_rows"] for e in events
+                          if e["event"] == "task_finished" and e["stage"] == scan_stage)
+    shuffle_read = sum(e["metrics"]["shuffle_read_rows"] for e in events if e["event"] == "task_finished")
+    assert shuffle_written > 0 and shuffle_read >= shuffle_written
+    times = [e["at_ms"] for e in events]
+    assert times == sorted(times)
+
+
+def test_injected_task_failures_are_retried(tmp_path, con, tables):
+    query = next(q for i, q, _ in QUERIES if i == "payment_type_group")
+    rows, events = run_with_events(tmp_path, query, used(tables, query), "--workers", "2",
+                                   "--fail-probability", "0.5", "--seed", "5")
+    names, expected = kiln.duckdb_rows(con, query)
+    kiln.assert_rows_equal(kiln.kiln_rows(rows, names), expected, ordered=False, columns=names, what=query)
+    failed = [e for e in events if e["event"] == "task_failed"]
+    assert failed and all(e["will_retry"] for e in failed)
+    assert all("injected failure" in e["error"]["message"] for e in failed)
+    # A retry avoids the workers the task already failed on, while one is left (2 here).
+    for f in failed:
+        failed_on = {e["worker"] for e in failed if (e["stage"], e["task"]) == (f["stage"], f["task"])
+                     and e["attempt"] <= f["attempt"]}
+        retry = next(e for e in events if e["event"] == "task_started" and e["stage"] == f["stage"]
+                     and e["task"] == f["task"] and e["attempt"] == f["attempt"] + 1)
+        if len(failed_on) < 2:
+            assert retry["worker"] not in failed_on, (f, retry)
+
+
+def test_a_killed_worker_is_replaced_and_its_task_rerun(tmp_path, con, tables):
+    query = next(q for i, q, _ in QUERIES if i == "window_rank")
+    rows, events = run_with_events(tmp_path, query, used(tables, query), "--workers", "2",
+                                   "--kill-worker-at", "1")
+    names, expected = kiln.duckdb_rows(con, query)
+    kiln.assert_rows_equal(kiln.kiln_rows(rows, names), expected, ordered=False, columns=names, what=query)
+    lost = [e for e in events if e["event"] == "worker_lost"]
+    assert len(lost) == 1
+    workers = {e["worker"] for e in events if e["event"] == "task_started"}
+    assert lost[0]["worker"] in workers and len(workers) >= 3, "a new worker took the dead one's place"
+
+
+def test_a_task_failing_every_attempt_fails_the_job_with_its_error(tmp_path, tables):
+    # A file whose footer is fine but whose data pages are cut: every attempt fails.
+    src = next((tables["yellow"]).glob("*.parquet"))
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    data = bytearray(src.read_bytes())
+    for i in range(4, len(data) // 2, 97):
+        data[i] = 0xFF
+    (bad / src.name).write_bytes(bytes(data))
+    proc = kiln.sql_proc("SELECT sum(total_amount) FROM t", {"t": bad}, extra=["--workers", "2", *SPLIT])
+    assert proc.returncode != 0, kiln.describe(proc)
+    assert "failed 4 times" in proc.stderr and src.name in proc.stderr, kiln.describe(proc)
+
+
+def test_explain_stages_json(tables):
+    query = next(q for i, q, _ in QUERIES if i == "join_zones_by_borough")
+    proc = kiln.run("explain", "--stages", "--format", "json", "--partitions", "3", *SPLIT, query,
+                    *kiln.table_args(used(tables, query)))
+    assert proc.returncode == 0, kiln.describe(proc)
+    stages = json.loads(proc.stdout)["stages"]
+    kinds = [s["output"]["kind"] for s in stages]
+    assert kinds[-1] == "result" and "broadcast" in kinds and "shuffle" in kinds
+    shuffle = next(s for s in stages if s["output"]["kind"] == "shuffle")
+    assert shuffle["output"]["partitions"] == 3 and shuffle["output"]["keys"]
+    for s in stages:
+        assert all(i < s["id"] for i in s["inputs"])
