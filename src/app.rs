@@ -8,24 +8,35 @@ use crate::components::drop_zone::DropZone;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
+use crate::components::job_panel::{self, JobPanel};
 use crate::components::result_table::ResultTable;
 use crate::components::sql_editor::SqlEditor;
 use crate::components::status_bar::StatusBar;
 use crate::components::table_list::TableList;
 use crate::engine_client::EngineClient;
 use crate::files::PickedFile;
+use crate::job_runner::RunSettings;
 use crate::state::{Action, AppState, DEFAULT_SQL, Engine, View};
-use crate::{sql, storage};
+use crate::{download, sql, storage};
+
+/// One worker per core, as the browser counts them.
+fn default_workers() -> usize {
+    web_sys::window().map_or(2, |w| w.navigator().hardware_concurrency() as usize)
+}
 
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| {
-        AppState::new(storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()))
+        AppState::new(
+            storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()),
+            RunSettings::new(default_workers()),
+        )
     });
     let dispatcher = state.dispatcher();
     let client = use_memo((), {
         let dispatcher = dispatcher.clone();
-        move |_| EngineClient::new(dispatcher.to_callback())
+        let settings = state.settings.clone();
+        move |_| EngineClient::new(dispatcher.to_callback(), settings)
     });
     {
         let client = client.clone();
@@ -65,9 +76,35 @@ pub fn App() -> Html {
     let on_run = {
         let client = client.clone();
         let can_run = state.can_run();
+        let settings = state.settings.clone();
         Callback::from(move |sql: String| {
             if can_run && !sql::is_blank(&sql) {
-                client.run_sql(sql);
+                client.run_sql(sql, settings.clone());
+            }
+        })
+    };
+    let on_settings = {
+        let client = client.clone();
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |settings: RunSettings| {
+            client.apply_settings(settings.clone());
+            dispatch.emit(Action::Settings(settings));
+        })
+    };
+    let on_save_events = {
+        let job = state.job.clone();
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |_: ()| {
+            let Some(job) = &job else { return };
+            let json = job_panel::events_json(&job.events);
+            let bytes = js_sys::Uint8Array::from(json.as_bytes());
+            let name = format!("kiln-job-{}-events.json", job.job_id);
+            if let Err(e) = download::save(&bytes, &name, "application/json") {
+                dispatch.emit(Action::ShowError(UserError {
+                    context: format!("saving {name}"),
+                    message: crate::engine_client::describe(&e),
+                    location: None,
+                }));
             }
         })
     };
@@ -142,6 +179,8 @@ pub fn App() -> Html {
                     if let Some(error) = state.error.clone() {
                         <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
                     }
+                    <JobPanel settings={state.settings.clone()} job={state.job.clone()}
+                        on_settings={on_settings} on_save_events={on_save_events} />
                     <div class="view">
                     <div class="tabs" role="tablist">
                         { tab(View::Results, "Results".into(), "tab-results") }

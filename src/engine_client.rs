@@ -6,9 +6,10 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Object, Reflect, WebAssembly};
+use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    IncomingFile, Request, RequestBody, RequestId, Response, ResponseBody, UserError,
+    IncomingFile, JobOptions, Request, RequestBody, RequestId, Response, ResponseBody, StoreSource,
+    UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -18,6 +19,8 @@ use yew::Callback;
 
 use crate::download;
 use crate::files::PickedFile;
+use crate::job_runner::{Effect, JobRunner, RunSettings};
+use crate::pool::{PoolEvent, WorkerPool};
 use crate::state::{Action, PAGE_SIZE, Pending};
 
 const ENGINE_WASM: &str = "engine/kiln_browser_bg.wasm";
@@ -53,11 +56,16 @@ struct Inner {
     log: Vec<(RequestId, CatalogOp)>,
     /// The worker's event handlers must live as long as the worker.
     handlers: Option<Handlers>,
+    /// The pool that runs jobs' tasks, and the job running on it.
+    runner: JobRunner,
+    settings: RunSettings,
 }
 
 struct Outgoing {
     request: Request,
     files: Vec<File>,
+    /// Arrow IPC blocks for the worker, transferred with the message.
+    blocks: Vec<Uint8Array>,
 }
 
 struct Handlers {
@@ -103,7 +111,7 @@ impl CatalogOp {
 }
 
 impl EngineClient {
-    pub fn new(dispatch: Callback<Action>) -> Self {
+    pub fn new(dispatch: Callback<Action>, settings: RunSettings) -> Self {
         EngineClient {
             inner: Rc::new(RefCell::new(Inner {
                 dispatch,
@@ -116,6 +124,8 @@ impl EngineClient {
                 sent_ops: Vec::new(),
                 log: Vec::new(),
                 handlers: None,
+                runner: JobRunner::default(),
+                settings,
             })),
         }
     }
@@ -141,6 +151,7 @@ impl EngineClient {
                     }
                 },
             };
+            this.start_pool(&module);
             if let Err(e) = this.spawn_worker(&module) {
                 this.crash(format!(
                     "The engine worker could not be started: {}",
@@ -173,9 +184,15 @@ impl EngineClient {
         self.start();
     }
 
-    /// The protocol has no way to cancel a statement, so stopping one means replacing
-    /// the worker; the catalog is rebuilt from the log like after a crash.
+    /// Stops what runs: a job on the pool is cancelled (its busy workers are ended and
+    /// replaced); anything else means replacing the planning worker, whose catalog is
+    /// rebuilt from the log like after a crash.
     pub fn stop(&self) {
+        if self.inner.borrow().runner.is_running() {
+            let effects = self.inner.borrow_mut().runner.cancel();
+            self.apply_effects(effects);
+            return;
+        }
         self.tear_down(true);
         self.dispatch(Action::EngineStopped);
         self.restart();
@@ -203,12 +220,112 @@ impl EngineClient {
         self.send_op(CatalogOp::Remove(name), Pending::Remove);
     }
 
-    pub fn run_sql(&self, sql: String) {
-        let body = RequestBody::RunSql {
+    /// Plans `sql` as a job in the planning worker; its answer starts the job on the pool.
+    pub fn run_sql(&self, sql: String, settings: RunSettings) {
+        let options = JobOptions {
+            partitions: settings.partitions(),
+            split_bytes: settings.split_mb.max(1) * 1024 * 1024,
+        };
+        self.apply_settings(settings);
+        let body = RequestBody::PlanJob {
             sql: sql.clone(),
-            page_size: PAGE_SIZE,
+            options,
         };
         self.send(body, vec![], Pending::Query { sql }, None);
+    }
+
+    /// New settings: the pool grows or shrinks to the number of workers.
+    pub fn apply_settings(&self, settings: RunSettings) {
+        let pool = {
+            let mut inner = self.inner.borrow_mut();
+            inner.settings = settings.clone();
+            inner.runner.pool.clone()
+        };
+        if let Some(pool) = pool
+            && pool.borrow().size() != settings.workers
+        {
+            pool.borrow_mut().resize(settings.workers);
+        }
+    }
+
+    fn start_pool(&self, module: &JsValue) {
+        if self.inner.borrow().runner.pool.is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(&self.inner);
+        let on_event = Callback::from(move |event: PoolEvent| {
+            if let Some(inner) = weak.upgrade() {
+                EngineClient { inner }.on_pool_event(event);
+            }
+        });
+        let workers = self.inner.borrow().settings.workers;
+        let pool = WorkerPool::new(module.clone(), workers, on_event);
+        self.inner.borrow_mut().runner.pool = Some(pool);
+    }
+
+    fn on_pool_event(&self, event: PoolEvent) {
+        let effects = self.inner.borrow_mut().runner.on_pool_event(event);
+        self.apply_effects(effects);
+    }
+
+    fn apply_effects(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Events(events) => self.dispatch(Action::JobEvents(events)),
+                Effect::Finish {
+                    request_id,
+                    body,
+                    blocks,
+                } => {
+                    let out = Outgoing {
+                        request: Request {
+                            id: request_id,
+                            body,
+                        },
+                        files: Vec::new(),
+                        blocks,
+                    };
+                    let ready = self.inner.borrow().ready;
+                    if ready {
+                        self.post(out);
+                    } else {
+                        self.inner.borrow_mut().queue.push_back(out);
+                    }
+                }
+                Effect::Fail { request_id, error } => self.dispatch(Action::Received(Response {
+                    id: request_id,
+                    body: ResponseBody::Error { error },
+                })),
+            }
+        }
+    }
+
+    /// Gives the pool the files a catalog change added, where the planning worker put them.
+    fn register_sources(&self, data: &JsValue, op: Option<&CatalogOp>, sources: &[StoreSource]) {
+        let Some(pool) = self.inner.borrow().runner.pool.clone() else {
+            return;
+        };
+        let made: Vec<JsValue> = Reflect::get(data, &"blocks".into())
+            .ok()
+            .filter(Array::is_array)
+            .map(|a| Array::from(&a).iter().collect())
+            .unwrap_or_default();
+        let mut made = made.into_iter();
+        let mut registered = Vec::new();
+        for source in sources {
+            let file = match (source.file, op) {
+                (Some(i), Some(CatalogOp::Add(files))) => files.get(i).map(|p| p.file.clone()),
+                (None, _) => made.next().and_then(|bytes| {
+                    let name = source.path.rsplit('/').next().unwrap_or("data");
+                    File::new_with_buffer_source_sequence(&Array::of1(&bytes), name).ok()
+                }),
+                _ => None,
+            };
+            if let Some(file) = file {
+                registered.push((source.path.clone(), file));
+            }
+        }
+        pool.borrow_mut().register(registered);
     }
 
     pub fn fetch_page(&self, result_id: u64, offset: u64) {
@@ -245,6 +362,7 @@ impl EngineClient {
             let out = Outgoing {
                 request: Request { id, body },
                 files,
+                blocks: Vec::new(),
             };
             if inner.ready {
                 (id, Some(out))
@@ -272,7 +390,13 @@ impl EngineClient {
                 Reflect::set(&message, &"request".into(), &request)?;
                 let files: Array = out.files.iter().collect();
                 Reflect::set(&message, &"files".into(), &files)?;
-                worker.post_message(&message)
+                if out.blocks.is_empty() {
+                    return worker.post_message(&message);
+                }
+                let blocks: Array = out.blocks.iter().collect();
+                Reflect::set(&message, &"blocks".into(), &blocks)?;
+                let transfer: Array = out.blocks.iter().map(|b| b.buffer()).collect();
+                worker.post_message_with_transfer(&message, &transfer)
             });
         if let Err(e) = posted {
             self.inner.borrow_mut().sent_ops.retain(|(i, _)| *i != id);
@@ -393,10 +517,24 @@ impl EngineClient {
             at.map(|at| inner.sent_ops.remove(at).1)
         };
         match &response.body {
-            ResponseBody::Tables { .. } => {
+            ResponseBody::Tables { sources, .. } => {
+                self.register_sources(data, op.as_ref(), sources);
                 if let Some(op) = op {
                     self.inner.borrow_mut().record(response.id, op);
                 }
+            }
+            ResponseBody::JobPlanned { .. } => {
+                let ResponseBody::JobPlanned { plan } = response.body else {
+                    return;
+                };
+                let settings = self.inner.borrow().settings.clone();
+                let effects =
+                    self.inner
+                        .borrow_mut()
+                        .runner
+                        .start(response.id, plan, &settings, PAGE_SIZE);
+                self.apply_effects(effects);
+                return;
             }
             ResponseBody::Download { file_name, mime } => {
                 let buffer = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);

@@ -4,9 +4,12 @@
 use std::rc::Rc;
 
 use kiln_protocol::{
-    RequestId, Response, ResponseBody, ResultPage, ResultSummary, TableSummary, UserError,
+    JobEvent, RequestId, Response, ResponseBody, ResultPage, ResultSummary, TableSummary, UserError,
 };
 use yew::Reducible;
+
+use crate::job_progress::JobProgress;
+use crate::job_runner::RunSettings;
 
 pub const PAGE_SIZE: u64 = 100;
 
@@ -138,6 +141,9 @@ pub struct AppState {
     pub result: Option<Rc<QueryResult>>,
     pub error: Option<ShownError>,
     pub view: View,
+    pub settings: RunSettings,
+    /// The last job run on the pool, live while it runs.
+    pub job: Option<Rc<JobProgress>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -160,11 +166,16 @@ pub enum Action {
     ShowError(UserError),
     DismissError,
     DismissRejected,
+    /// Events of the running job, in order.
+    JobEvents(Vec<JobEvent>),
+    Settings(RunSettings),
 }
 
 impl AppState {
-    pub fn new(sql: String) -> Self {
+    pub fn new(sql: String, settings: RunSettings) -> Self {
         AppState {
+            settings,
+            job: None,
             engine: Engine::Loading,
             in_flight: Vec::new(),
             tables: Rc::new(Vec::new()),
@@ -239,6 +250,16 @@ impl AppState {
             Action::ShowError(error) => self.error = Some(ShownError { error, sql: None }),
             Action::DismissError => self.error = None,
             Action::DismissRejected => self.rejected.clear(),
+            Action::JobEvents(events) => {
+                for event in &events {
+                    if let Some(job) = JobProgress::start(event) {
+                        self.job = Some(Rc::new(job));
+                    } else if let Some(job) = &mut self.job {
+                        Rc::make_mut(job).apply(event);
+                    }
+                }
+            }
+            Action::Settings(settings) => self.settings = settings,
         }
     }
 
@@ -415,14 +436,14 @@ mod tests {
     }
 
     fn ready() -> AppState {
-        let mut s = AppState::new(DEFAULT_SQL.into());
+        let mut s = AppState::new(DEFAULT_SQL.into(), RunSettings::new(2));
         s.apply(Action::EngineReady);
         s
     }
 
     #[test]
     fn status_follows_engine_and_requests() {
-        let mut s = AppState::new(String::new());
+        let mut s = AppState::new(String::new(), RunSettings::new(2));
         assert_eq!(s.status(), Status::Loading);
         assert!(!s.can_run());
         s.apply(Action::EngineReady);

@@ -3,6 +3,7 @@ pub mod drop_zone;
 pub mod error_panel;
 pub mod explorer;
 pub mod file_picker;
+pub mod job_panel;
 pub mod result_table;
 pub mod sql_editor;
 pub mod status_bar;

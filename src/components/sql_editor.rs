@@ -289,7 +289,7 @@ pub fn SqlEditor(props: &Props) -> Html {
                 </button>
                 if props.running {
                     <button class="button" data-testid="stop-button"
-                        title="Stop the query (restarts the engine and reloads your tables)"
+                        title="Stop the query: its tasks end at once, your tables stay"
                         onclick={props.on_stop.reform(|_: MouseEvent| ())}>
                         {"Stop"}
                     </button>

@@ -88,9 +88,10 @@ export function oracle(...args) {
   return JSON.parse(out);
 }
 
-export function generateTaxi(rows, seed = 42) {
+export function generateTaxi(rows, seed = 42, months = 3) {
   const dir = tempDir('taxi');
-  execFileSync(KILN, ['gen', 'taxi', '--rows', String(rows), '--seed', String(seed), '--out', dir]);
+  execFileSync(KILN, ['gen', 'taxi', '--rows', String(rows), '--seed', String(seed),
+    '--months', String(months), '--out', dir]);
   return dir;
 }
 

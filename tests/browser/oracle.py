@@ -5,6 +5,8 @@
                                              is read with hive partitioning
     oracle.py codec-files DIR             -> writes one file per codec with pyarrow (nested
                                              types, timestamps of every unit, nulls); prints paths
+    oracle.py regroup SRC DST ROWS        -> rewrites every Parquet file under SRC into DST
+                                             (same layout) with row groups of ROWS rows, zstd
 """
 
 import datetime
@@ -113,12 +115,28 @@ def codec_files(out_dir):
     return paths
 
 
+def regroup(src, dst, rows):
+    written = []
+    for folder, _, names in os.walk(src):
+        for name in sorted(names):
+            if not name.endswith(".parquet"):
+                continue
+            out = os.path.join(dst, os.path.relpath(os.path.join(folder, name), src))
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            pq.write_table(pq.read_table(os.path.join(folder, name)), out, row_group_size=rows,
+                           compression="zstd")
+            written.append(out)
+    return written
+
+
 def main():
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "describe":
         print(json.dumps(describe(rest[0])))
     elif command == "codec-files":
         print(json.dumps(codec_files(rest[0])))
+    elif command == "regroup":
+        print(json.dumps(regroup(rest[0], rest[1], int(rest[2]))))
     elif command == "query":
         print(json.dumps(query(rest[0], rest[1:])))
     else:

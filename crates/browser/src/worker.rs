@@ -435,7 +435,7 @@ impl TaskEnv for WorkerEnv {
         let _ = posted;
     }
 
-    fn stop_reason(&self) -> Option<String> {
+    fn stop_flag(&self) -> Option<Arc<std::sync::atomic::AtomicBool>> {
         None
     }
 }

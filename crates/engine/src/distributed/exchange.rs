@@ -202,11 +202,10 @@ impl ExecutionPlan for StageInputExec {
                     .collect(),
                 Err(e) => vec![Err(e)],
             })
-            .map(move |batch| {
-                if let Ok(batch) = &batch {
+            .inspect(move |batch| {
+                if let Ok(batch) = batch {
                     rows.add(batch.num_rows());
                 }
-                batch
             });
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             schema,

@@ -5,6 +5,7 @@
 //! ([`exchange`]). Scheduling lives in `kiln-scheduler`; [`runner`] drives it natively.
 
 pub mod exchange;
+pub mod interrupt;
 pub mod ipc;
 pub mod planner;
 pub mod runner;

@@ -85,7 +85,7 @@ pub fn run_job(
             let (tasks, inbox) = mpsc::channel();
             let killed = Arc::new(AtomicBool::new(false));
             let (report_tx, flag) = (report_tx.clone(), killed.clone());
-            scope.spawn(move || worker_loop(ctx, id, inbox, report_tx, flag, cancel, clock));
+            scope.spawn(move || worker_loop(ctx, id, inbox, report_tx, flag, clock));
             WorkerHandle {
                 id,
                 tasks,
@@ -125,6 +125,9 @@ pub fn run_job(
             }
             if cancel.load(Ordering::SeqCst) {
                 job.cancel(clock.now_ms());
+                for worker in &pool {
+                    worker.killed.store(true, Ordering::SeqCst);
+                }
                 continue;
             }
             match reports.recv_timeout(Duration::from_millis(20)) {
@@ -178,8 +181,7 @@ struct NativeEnv<'a> {
     clock: Clock,
     id: AttemptId,
     reports: &'a Sender<Report>,
-    killed: &'a AtomicBool,
-    cancel: &'a AtomicBool,
+    stop: Arc<AtomicBool>,
 }
 
 impl TaskEnv for NativeEnv<'_> {
@@ -191,24 +193,19 @@ impl TaskEnv for NativeEnv<'_> {
         let _ = self.reports.send(Report::Progress(self.id, progress));
     }
 
-    fn stop_reason(&self) -> Option<String> {
-        if self.killed.load(Ordering::SeqCst) {
-            Some("the worker was killed".into())
-        } else if self.cancel.load(Ordering::SeqCst) {
-            Some("the job was cancelled".into())
-        } else {
-            None
-        }
+    fn stop_flag(&self) -> Option<Arc<AtomicBool>> {
+        Some(self.stop.clone())
     }
 }
 
+/// A worker thread: runs what it is sent until its inbox closes or it is stopped
+/// (`killed` is its whole instance dying: a cancel or fault injection).
 fn worker_loop(
     ctx: &SessionContext,
     id: WorkerId,
     inbox: Receiver<Assignment<Bytes>>,
     reports: Sender<Report>,
     killed: Arc<AtomicBool>,
-    cancel: &AtomicBool,
     clock: Clock,
 ) {
     for assignment in inbox {
@@ -220,8 +217,7 @@ fn worker_loop(
             clock,
             id: attempt,
             reports: &reports,
-            killed: &killed,
-            cancel,
+            stop: killed.clone(),
         };
         let outcome = futures::executor::block_on(run_task(
             ctx.task_ctx(),

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -20,6 +21,7 @@ use futures::StreamExt;
 use kiln_protocol::{TaskMetrics, TaskProgress, TaskRequest, UserError};
 
 use super::exchange::{KilnCodec, StageInputExec};
+use super::interrupt::{STOPPED, interruptible};
 use super::ipc::BlockWriter;
 use super::stages::task_plan;
 use crate::error::EngineError;
@@ -32,8 +34,9 @@ pub trait TaskEnv {
     /// Milliseconds on any monotonic clock.
     fn now_ms(&self) -> f64;
     fn progress(&mut self, progress: TaskProgress);
-    /// Why the task must stop now (cancelled, worker killed), if it must.
-    fn stop_reason(&self) -> Option<String>;
+    /// Set when the task must stop (cancelled, worker killed). A browser worker has
+    /// none: the page ends the whole worker instead.
+    fn stop_flag(&self) -> Option<Arc<AtomicBool>>;
 }
 
 /// A finished attempt: one block per output partition (empty when it got no rows) and
@@ -60,7 +63,12 @@ pub async fn run_task(
     let fragment = bind_inputs(fragment, request, blocks).map_err(|e| {
         EngineError::from(e).to_user(format!("binding the inputs of stage {}", request.stage))
     })?;
-    let plan = task_plan(&fragment).clone();
+    let plan = match env.stop_flag() {
+        Some(flag) => interruptible(task_plan(&fragment).clone(), flag).map_err(|e| {
+            EngineError::from(e).to_user(format!("preparing stage {}", request.stage))
+        })?,
+        None => task_plan(&fragment).clone(),
+    };
     let context = || {
         let files = task_files(&plan, request.partition);
         if files.is_empty() {
@@ -145,8 +153,8 @@ async fn execute(
                 request.attempt + 1
             )));
         }
-        if let Some(reason) = env.stop_reason() {
-            return Err(Stop::Stopped(reason));
+        if env.stop_flag().is_some_and(|f| f.load(Ordering::Relaxed)) {
+            return Err(Stop::Stopped(STOPPED.into()));
         }
         let now = env.now_ms();
         if now - last_report >= PROGRESS_INTERVAL_MS {

@@ -1,0 +1,135 @@
+//! Jobs on the native runner: split scans, the event stream, and cancel. Answers against
+//! DuckDB are the oracle suite's (tests/oracle/test_distributed.py); here the runner's
+//! own behaviour is checked.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use kiln_engine::distributed::RunOptions;
+use kiln_engine::{Engine, EngineConfig};
+use kiln_protocol::{JobEvent, JobOptions};
+
+mod common;
+use common::{file, parquet_bytes_grouped};
+
+const ROWS: i64 = 200_000;
+
+async fn engine() -> Engine {
+    let mut engine = Engine::new(EngineConfig::default());
+    let ids: Vec<i64> = (0..ROWS).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("n{}", i % 10)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (_, rejected) = engine
+        .add_files(vec![file(
+            "trips.parquet",
+            parquet_bytes_grouped(&ids, &names, 10_000),
+        )])
+        .await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    engine
+}
+
+fn options(partitions: usize) -> JobOptions {
+    JobOptions {
+        partitions,
+        // Far below one row group: every row group is its own split.
+        split_bytes: 1,
+    }
+}
+
+#[tokio::test]
+async fn a_split_scan_reads_every_row_once() {
+    let mut engine = engine().await;
+    let plan = engine
+        .plan_job(
+            "SELECT name, count(*) AS n, sum(id) AS s FROM trips GROUP BY name",
+            &options(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.stages[0].tasks.len(), 20, "one task per row group");
+    let splits: Vec<String> = plan.stages[0]
+        .tasks
+        .iter()
+        .filter_map(|t| t.split.clone())
+        .collect();
+    assert!(splits[3].contains("row group 3"), "{splits:?}");
+    let mut events = Vec::new();
+    let cancel = AtomicBool::new(false);
+    let output = engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |e| {
+            events.push(e.clone())
+        })
+        .unwrap();
+    let direct = engine
+        .sql("SELECT name, count(*) AS n, sum(id) AS s FROM trips GROUP BY name")
+        .await
+        .unwrap();
+    let sorted = |o: &kiln_engine::QueryOutput| {
+        let mut csv = Vec::new();
+        kiln_engine::results::write_text(o, kiln_engine::results::OutputFormat::Csv, &mut csv)
+            .unwrap();
+        let mut lines: Vec<String> = String::from_utf8(csv)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(&output), sorted(&direct));
+    let scanned: u64 = events
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::TaskFinished {
+                stage: 0, metrics, ..
+            } => Some(metrics.rows_in),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(scanned, ROWS as u64);
+}
+
+#[tokio::test]
+async fn cancel_stops_every_task_and_nothing_is_reported_after() {
+    let mut engine = engine().await;
+    // 200,000 x 20,000 matches per name: far more work than the test waits for.
+    let plan = engine
+        .plan_job(
+            "SELECT count(*) FROM trips a JOIN trips b ON a.name = b.name",
+            &options(2),
+        )
+        .await
+        .unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut events: Vec<(Instant, JobEvent)> = Vec::new();
+    let (result, cancelled_at) = std::thread::scope(|scope| {
+        let cancelled_at = scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.store(true, Ordering::SeqCst);
+            Instant::now()
+        });
+        let result = engine.run_job(plan, &RunOptions::default(), &cancel, &mut |e| {
+            events.push((Instant::now(), e.clone()))
+        });
+        (result, cancelled_at.join().unwrap())
+    });
+    // run_job returns only once every worker thread has stopped.
+    let all_stopped = cancelled_at.elapsed();
+    let error = result.expect_err("a cancelled job has no result");
+    assert!(error.message.contains("cancelled"), "{error}");
+    let (last_at, last) = events.last().unwrap();
+    assert!(matches!(last, JobEvent::JobCancelled { .. }), "{last:?}");
+    let stopped = last_at.duration_since(cancelled_at);
+    eprintln!("cancel: job cancelled {stopped:?} after the request");
+    assert!(stopped < Duration::from_millis(200), "{stopped:?}");
+    eprintln!("cancel: every worker stopped within {all_stopped:?}");
+    assert!(all_stopped < Duration::from_millis(200), "{all_stopped:?}");
+    assert!(
+        events
+            .iter()
+            .any(|(_, e)| matches!(e, JobEvent::TaskStarted { stage: 2, .. })
+                || matches!(e, JobEvent::TaskStarted { stage: 1, .. })),
+        "the join was running when cancelled"
+    );
+}

@@ -1,0 +1,137 @@
+//! How jobs run (workers, partitions, fault injection) and how the last one went: one
+//! row per stage with its tasks done, running and retried, and its event log to save.
+
+use kiln_protocol::JobEvent;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::job_progress::{JobProgress, JobStatus};
+use crate::job_runner::RunSettings;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub settings: RunSettings,
+    pub job: Option<std::rc::Rc<JobProgress>>,
+    pub on_settings: Callback<RunSettings>,
+    pub on_save_events: Callback<()>,
+}
+
+fn number(e: &Event) -> Option<f64> {
+    e.target_dyn_into::<HtmlInputElement>()
+        .and_then(|i| i.value().trim().parse::<f64>().ok())
+}
+
+#[component]
+pub fn JobPanel(props: &Props) -> Html {
+    let settings = props.settings.clone();
+    let set = |f: fn(&mut RunSettings, &Event)| {
+        let settings = settings.clone();
+        let on_settings = props.on_settings.clone();
+        Callback::from(move |e: Event| {
+            let mut next = settings.clone();
+            f(&mut next, &e);
+            on_settings.emit(next);
+        })
+    };
+    let on_workers = set(|s, e| {
+        if let Some(n) = number(e) {
+            s.workers = (n as usize).clamp(1, RunSettings::MAX_WORKERS);
+        }
+    });
+    let on_partitions = set(|s, e| s.partitions = number(e).map(|n| (n as usize).clamp(1, 256)));
+    let on_split = set(|s, e| {
+        if let Some(n) = number(e) {
+            s.split_mb = (n as u64).clamp(1, 4096);
+        }
+    });
+    let on_fail = set(|s, e| {
+        if let Some(p) = number(e) {
+            s.fail_probability = (p / 100.0).clamp(0.0, 1.0);
+        }
+    });
+    let on_kill = set(|s, e| {
+        s.kill_a_worker = e
+            .target_dyn_into::<HtmlInputElement>()
+            .is_some_and(|i| i.checked());
+    });
+    let on_save = props.on_save_events.reform(|_: MouseEvent| ());
+
+    let progress = props.job.as_ref().map(|job| {
+        let (done, total) = job.tasks();
+        let status = match &job.status {
+            JobStatus::Failed(message) => format!("failed: {message}"),
+            other => other.as_str().to_string(),
+        };
+        html! {
+            <div class="job" data-testid="job" data-status={job.status.as_str()}
+                data-job={job.job_id.to_string()} data-workers={job.workers.to_string()}>
+                <div class="job-head">
+                    <strong>{ format!("Job {}", job.job_id) }</strong>
+                    <span data-testid="job-status">{ status }</span>
+                    <span>{ format!("{done}/{total} tasks, {} stages, {:.0} ms", job.stages.len(), job.elapsed_ms) }</span>
+                    if job.lost_workers > 0 {
+                        <span class="job-lost">{ format!("{} worker(s) lost and replaced", job.lost_workers) }</span>
+                    }
+                    <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
+                </div>
+                <ol class="stages">
+                    { for job.stages.iter().map(|s| {
+                        let pct = if s.tasks == 0 { 100.0 } else { 100.0 * s.done as f64 / s.tasks as f64 };
+                        html! {
+                            <li class="stage" data-testid="stage" data-stage={s.id.to_string()}
+                                data-tasks={s.tasks.to_string()} data-done={s.done.to_string()}
+                                data-failed={s.failed_attempts.to_string()}>
+                                <span class="stage-name">{ format!("Stage {}", s.id) }</span>
+                                <span class="stage-ops">{ s.operators.join(" ← ") }</span>
+                                <progress max={s.tasks.max(1).to_string()} value={s.done.to_string()}
+                                    title={format!("{pct:.0}%")}></progress>
+                                <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
+                                if s.running > 0 { <span>{ format!("{} running", s.running) }</span> }
+                                if s.failed_attempts > 0 {
+                                    <span class="stage-retried">{ format!("{} failed, retried", s.failed_attempts) }</span>
+                                }
+                                <span class="stage-output">{ &s.output }</span>
+                            </li>
+                        }
+                    }) }
+                </ol>
+            </div>
+        }
+    });
+
+    html! {
+        <section class="job-panel" data-testid="job-panel">
+            <div class="job-settings">
+                <label>{"Workers "}
+                    <input type="number" min="1" max={RunSettings::MAX_WORKERS.to_string()}
+                        data-testid="workers" value={settings.workers.to_string()} onchange={on_workers} />
+                </label>
+                <label>{"Tasks per shuffle "}
+                    <input type="number" min="1" max="256" data-testid="partitions"
+                        placeholder={(2 * settings.workers).to_string()}
+                        value={settings.partitions.map(|p| p.to_string()).unwrap_or_default()}
+                        onchange={on_partitions} />
+                </label>
+                <label>{"Split MB "}
+                    <input type="number" min="1" data-testid="split-mb" value={settings.split_mb.to_string()}
+                        onchange={on_split} />
+                </label>
+                <label title="Fault injection: the chance that a task attempt fails on purpose">{"Fail tasks % "}
+                    <input type="number" min="0" max="100" data-testid="fail-probability"
+                        value={format!("{}", (settings.fail_probability * 100.0).round())} onchange={on_fail} />
+                </label>
+                <label title="Fault injection: kill the worker running the job's third task">
+                    <input type="checkbox" data-testid="kill-worker" checked={settings.kill_a_worker}
+                        onchange={on_kill} />
+                    {" Kill a worker mid-job"}
+                </label>
+            </div>
+            { progress.unwrap_or_default() }
+        </section>
+    }
+}
+
+/// The event log as the JSON file "Save event log" writes.
+pub fn events_json(events: &[JobEvent]) -> String {
+    serde_json::to_string_pretty(events).unwrap_or_else(|_| "[]".into())
+}
