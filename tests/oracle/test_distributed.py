@@ -145,3 +145,26 @@ def test_explain_stages_json(tables):
     assert shuffle["output"]["partitions"] == 3 and shuffle["output"]["keys"]
     for s in stages:
         assert all(i < s["id"] for i in s["inputs"])
+
+
+# One file of many row groups: DataFusion plans it as one partition, the job splits it
+# into many tasks; every operator that needed one partition must still see all rows.
+SINGLE_FILE_QUERIES = [
+    "SELECT count(*) AS n, sum(total_amount) AS total, min(tpep_pickup_datetime) AS first FROM one",
+    'SELECT "VendorID", total_amount, tpep_pickup_datetime FROM one '
+    'ORDER BY total_amount DESC, tpep_pickup_datetime, "VendorID" LIMIT 7',
+    'SELECT "PULocationID", count(*) AS n FROM one GROUP BY "PULocationID" HAVING count(*) > 500',
+    "SELECT count(DISTINCT \"DOLocationID\") AS zones FROM one WHERE trip_distance > 3",
+    'SELECT rn, total_amount FROM (SELECT total_amount, row_number() OVER (ORDER BY total_amount DESC, '
+    'tpep_pickup_datetime, "PULocationID", "DOLocationID", trip_distance) AS rn FROM one) w WHERE rn <= 5',
+    "SELECT * FROM one LIMIT 0",
+]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@pytest.mark.parametrize("query", SINGLE_FILE_QUERIES, ids=[f"q{i}" for i in range(len(SINGLE_FILE_QUERIES))])
+def test_single_file_split_into_tasks(query, workers, lake, duck):
+    one = next((lake / "yellow").glob("*.parquet"))
+    duck.execute(f"CREATE VIEW one AS SELECT * FROM read_parquet('{one}')")
+    ordered = "ORDER BY total_amount DESC" in query and "LIMIT 7" in query
+    kiln.compare_query(duck, query, {"one": one}, ordered=ordered, extra=["--workers", str(workers), *SPLIT])

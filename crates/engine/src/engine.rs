@@ -10,7 +10,11 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use kiln_protocol::{JobId, JobOptions, JobPlan, TableSummary, UserError};
 use url::Url;
 
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+
 use crate::catalog::{self, SourceFile};
+use crate::distributed::splits::SplitScans;
 use crate::error::EngineError;
 use crate::naming;
 use crate::source_store::{STORE_URL, SourceStore};
@@ -342,28 +346,29 @@ impl Engine {
             .create_logical_plan(sql)
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
-        let physical = state
-            .create_physical_plan(&logical)
-            .await
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
-        let job_id = self.next_job;
-        self.next_job += 1;
-        crate::distributed::planner::plan_job(
-            job_id,
-            sql,
-            physical,
-            &self.store,
-            options.split_bytes,
-        )
-        .map_err(|error| {
+        // Scans are split first, so that every later rule plans for the real partitions.
+        let splits = Arc::new(SplitScans::new(self.store.clone(), options.split_bytes));
+        let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![splits.clone()];
+        rules.extend(state.physical_optimizers().iter().cloned());
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_physical_optimizer_rules(rules)
+            .build();
+        let physical = state.create_physical_plan(&logical).await.map_err(|e| {
+            let error = EngineError::from(e);
             let context = if error.is_read_error() {
-                let scanned = scanned_tables(&logical);
-                format!("splitting the input of {}", self.describe_files(&scanned))
+                format!(
+                    "splitting the input of {}",
+                    self.describe_files(&scanned_tables(&logical))
+                )
             } else {
-                "cutting the plan into stages".into()
+                "planning the query".into()
             };
             error.to_user(context)
-        })
+        })?;
+        let job_id = self.next_job;
+        self.next_job += 1;
+        crate::distributed::planner::plan_job(job_id, sql, physical, &splits.take_names())
+            .map_err(|e| e.to_user("cutting the plan into stages"))
     }
 
     /// Runs a planned job on native threads standing in for web workers.

@@ -87,3 +87,82 @@ async fn order_by_limit_gathers_into_one_task() {
     assert_eq!(last.output, StageOutput::Result);
     assert_eq!(graph.stages[last.inputs[0]].output, StageOutput::Gather);
 }
+
+#[tokio::test]
+async fn a_join_of_two_large_tables_is_three_stages_of_shuffles() {
+    // The small table is big enough here (hash join on both sides partitioned) when
+    // DataFusion is told not to collect the build side.
+    let mut engine = engine().await;
+    let options = JobOptions {
+        partitions: 4,
+        ..Default::default()
+    };
+    engine
+        .context()
+        .sql("SET datafusion.optimizer.hash_join_single_partition_threshold = 0")
+        .await
+        .unwrap();
+    engine
+        .context()
+        .sql("SET datafusion.optimizer.hash_join_single_partition_threshold_rows = 0")
+        .await
+        .unwrap();
+    let graph = engine
+        .plan_job(
+            "SELECT a.name, count(*) FROM trips a JOIN trips b ON a.id = b.id GROUP BY a.name",
+            &options,
+        )
+        .await
+        .unwrap()
+        .graph;
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 2 tasks -> shuffle by [id@0] into 4 partitions
+  DataSourceExec
+stage 1: 2 tasks -> shuffle by [id@0] into 4 partitions
+  DataSourceExec
+stage 2: 4 tasks, reads stage 0, stage 1 -> shuffle by [name@0] into 4 partitions
+  AggregateExec
+    HashJoinExec
+      ShuffleRead
+      ShuffleRead
+stage 3: 4 tasks, reads stage 2 -> result
+  ProjectionExec
+    AggregateExec
+      ShuffleRead
+"
+    );
+}
+
+#[tokio::test]
+async fn a_scan_of_many_row_groups_is_split_into_tasks_and_a_coalesce_is_a_merged_gather() {
+    let mut engine = Engine::new(EngineConfig::default());
+    let ids: Vec<i64> = (0..50_000).collect();
+    let names: Vec<String> = ids.iter().map(|i| format!("n{}", i % 10)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let bytes = common::parquet_bytes_grouped(&ids, &names, 5_000);
+    let (_, rejected) = engine.add_files(vec![file("big.parquet", bytes)]).await;
+    assert!(rejected.is_empty());
+    let options = JobOptions {
+        partitions: 3,
+        split_bytes: 1,
+    };
+    let graph = engine
+        .plan_job("SELECT count(*), sum(id) FROM big", &options)
+        .await
+        .unwrap()
+        .graph;
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 10 tasks -> gather into one task
+  AggregateExec
+    DataSourceExec
+stage 1: 1 task, reads stage 0 -> result
+  ProjectionExec
+    AggregateExec
+      GatherRead
+"
+    );
+}

@@ -1,5 +1,4 @@
-//! From a physical plan to a [`JobPlan`]: scans split by row groups, the plan cut into
-//! stages, each stage's tasks with the input partitions they read, and each fragment
+//! From a physical plan to a [`JobPlan`]: the plan cut into stages, each stage's tasks with the input partitions they read, and each fragment
 //! serialized with datafusion-proto for the workers.
 
 use std::sync::Arc;
@@ -13,28 +12,26 @@ use datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec;
 use kiln_protocol::{InputRead, JobId, JobPlan, StagePlan, TaskSpec};
 
 use crate::error::EngineError;
-use crate::source_store::SourceStore;
 
 use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
-use super::splits::{SplitNames, split_scans};
+use super::splits::SplitNames;
 use super::stages::{self, CutStage};
 
-/// Splits, cuts and serializes `plan` into the job `job_id`.
+/// Cuts and serializes `plan` (its scans already split, see [`super::splits`]) into the
+/// job `job_id`.
 pub fn plan_job(
     job_id: JobId,
     sql: &str,
     plan: Arc<dyn ExecutionPlan>,
-    store: &SourceStore,
-    split_bytes: u64,
+    split_names: &SplitNames,
 ) -> Result<JobPlan, EngineError> {
     let result_schema = ipc::schema_to_bytes(&plan.schema())?;
-    let (plan, split_names) = split_scans(plan, store, split_bytes)?;
     let cut = stages::cut(&plan)?;
     let graph = stages::graph(&cut);
     let stages = cut
         .iter()
-        .map(|stage| stage_plan(stage, &split_names))
+        .map(|stage| stage_plan(stage, split_names))
         .collect::<datafusion::error::Result<Vec<_>>>()?;
     Ok(JobPlan {
         job_id,

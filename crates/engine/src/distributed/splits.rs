@@ -3,15 +3,22 @@
 //! file is. A split is a byte range of its file; DataFusion's Parquet reader reads the
 //! row groups whose first page starts inside the range, so ranges cut at row-group
 //! starts give each row group to exactly one task.
+//!
+//! Splitting runs as the first physical optimizer rule of a job's planning, so every
+//! later rule (distribution, sorting, combining partial and final aggregates) plans for
+//! the partitions the tasks will really have.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::config::ConfigOptions;
 use datafusion::datasource::physical_plan::{
     FileGroup, FileScanConfig, FileScanConfigBuilder, ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::DataFusionError;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use object_store::path::Path;
 use parquet::file::metadata::ParquetMetaData;
@@ -29,7 +36,54 @@ struct RowGroupLayout {
 /// Human descriptions of the splits made, by (file path, range start), for the views.
 pub type SplitNames = HashMap<(String, i64), String>;
 
+/// The physical optimizer rule that splits scans; it keeps the splits' names.
+#[derive(Debug)]
+pub struct SplitScans {
+    store: Arc<SourceStore>,
+    split_bytes: u64,
+    names: Mutex<SplitNames>,
+}
+
+impl SplitScans {
+    pub fn new(store: Arc<SourceStore>, split_bytes: u64) -> Self {
+        Self {
+            store,
+            split_bytes,
+            names: Mutex::default(),
+        }
+    }
+
+    pub fn take_names(&self) -> SplitNames {
+        std::mem::take(&mut *self.names.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl PhysicalOptimizerRule for SplitScans {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        let (plan, names) = split_scans(plan, &self.store, self.split_bytes)
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        self.names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(names);
+        Ok(plan)
+    }
+
+    fn name(&self) -> &str {
+        "kiln_split_scans"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
 /// Rewrites every Parquet scan in `plan` into row-group splits of about `split_bytes`.
+/// Files already given a range are left as they are.
 pub fn split_scans(
     plan: Arc<dyn ExecutionPlan>,
     store: &SourceStore,
@@ -68,7 +122,10 @@ pub fn split_scans(
             let mut groups = Vec::new();
             for group in &config.file_groups {
                 for file in group.iter() {
-                    let Some(layout) = layouts.get(&file.object_meta.location) else {
+                    let layout = layouts
+                        .get(&file.object_meta.location)
+                        .filter(|_| file.range.is_none());
+                    let Some(layout) = layout else {
                         groups.push(FileGroup::new(vec![file.clone()]));
                         continue;
                     };
