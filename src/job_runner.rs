@@ -176,6 +176,8 @@ impl JobRunner {
             let sent =
                 pool.borrow_mut()
                     .run(worker, assignment.request.clone(), &assignment.blocks);
+            // A worker told to crash (fault injection) traps for real; the pool sees it
+            // die like any other crash and reports it lost.
             if let Err(e) = sent {
                 let reason = format!(
                     "could not be given a task: {}",
@@ -183,11 +185,6 @@ impl JobRunner {
                 );
                 pool.borrow_mut().kill(worker);
                 running.job.worker_lost(worker, &reason, now);
-            } else if assignment.kill_worker {
-                pool.borrow_mut().kill(worker);
-                running
-                    .job
-                    .worker_lost(worker, "killed by fault injection", now);
             }
         }
         let events = running.job.take_events();

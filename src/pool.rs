@@ -98,7 +98,7 @@ impl WorkerPool {
                 .iter()
                 .position(|w| !w.busy)
                 .unwrap_or(self.workers.len() - 1);
-            self.workers.remove(at).worker.terminate();
+            end(&self.workers.remove(at).worker);
         }
     }
 
@@ -120,6 +120,10 @@ impl WorkerPool {
         for id in ids {
             self.post_sources(id, &sources);
         }
+        // A replayed catalog (after the planning worker restarted) registers the same
+        // paths again: the newest file for a path is the one a new worker needs.
+        self.sources
+            .retain(|(path, _)| !sources.iter().any(|(p, _)| p == path));
         self.sources.extend(sources);
     }
 
@@ -155,7 +159,7 @@ impl WorkerPool {
             return false;
         };
         let dead = self.workers.remove(at);
-        dead.worker.terminate();
+        end(&dead.worker);
         if let Err(e) = self.spawn() {
             web_sys::console::error_1(&format!("replacing a pool worker: {}", describe(&e)).into());
         }
@@ -249,6 +253,14 @@ impl WorkerPool {
             None => false,
         }
     }
+}
+
+/// Terminates a worker. Its handlers are detached first: messages it posted before it
+/// ended may still be queued, and must not reach closures about to be dropped.
+fn end(worker: &Worker) {
+    worker.set_onmessage(None);
+    worker.set_onerror(None);
+    worker.terminate();
 }
 
 fn request_message(request: Request) -> Result<Object, JsValue> {

@@ -120,10 +120,10 @@ pub fn JobPanel(props: &Props) -> Html {
                     <input type="number" min="0" max="100" data-testid="fail-probability"
                         value={format!("{}", (settings.fail_probability * 100.0).round())} onchange={on_fail} />
                 </label>
-                <label title="Fault injection: kill the worker running the job's third task">
+                <label title="Fault injection: the worker taking the job's third task crashes (a real trap)">
                     <input type="checkbox" data-testid="kill-worker" checked={settings.kill_a_worker}
                         onchange={on_kill} />
-                    {" Kill a worker mid-job"}
+                    {" Crash a worker mid-job"}
                 </label>
             </div>
             { progress.unwrap_or_default() }

@@ -138,12 +138,13 @@ test('injected task failures are retried and the answer stays right', async () =
   assert.ok(failed.length > 0 && failed.every((e) => e.will_retry && /injected failure/.test(e.error.message)));
 });
 
-test('a worker killed mid-job is replaced and its task runs again', async () => {
+test('a worker that crashes mid-job is replaced and its task runs again', async () => {
   await settings({ workers: 2, kill: true });
-  await checkQuery('window', 'window with a killed worker');
+  await checkQuery('window', 'window with a crashed worker');
   const events = await savedEvents();
   const lost = events.filter((e) => e.event === 'worker_lost');
   assert.equal(lost.length, 1);
+  assert.match(lost[0].reason, /crashed/, 'the worker trapped for real');
   const started = events.filter((e) => e.event === 'task_started');
   assert.ok(started.some((e) => e.attempt > 0), 'the lost attempt ran again');
   assert.ok(new Set(started.map((e) => e.worker)).size >= 3, 'a new worker took the dead one\'s place');
@@ -159,7 +160,8 @@ test('cancel stops every task at once and the pool runs the next job', async () 
   await editor.fill(slow);
   await editor.press('Control+Enter');
   await page.locator('[data-testid=job][data-status=running] [data-testid=stage]').first().waitFor();
-  await page.waitForTimeout(300);
+  // Long enough for tasks to report progress (every 250 ms) while they run.
+  await page.waitForTimeout(800);
   const clicked = Date.now();
   await page.getByTestId('stop-button').click();
   await page.locator('[data-testid=job][data-status=cancelled]').waitFor({ timeout: 5_000 });
@@ -169,6 +171,8 @@ test('cancel stops every task at once and the pool runs the next job', async () 
   const events = await savedEvents();
   const cancelled = events.findIndex((e) => e.event === 'job_cancelled');
   assert.ok(cancelled > 0, 'the log records the cancel');
+  assert.ok(events.slice(0, cancelled).some((e) => e.event === 'task_progress'),
+    'running tasks reported progress');
   assert.deepEqual(events.slice(cancelled + 1), [], 'no task event after the cancel');
   await page.waitForTimeout(300);
   assert.equal((await savedEvents()).length, events.length, 'and none later either');

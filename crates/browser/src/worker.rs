@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
-use kiln_engine::distributed::TaskEnv;
+use kiln_engine::distributed::TaskHooks;
 use kiln_engine::results;
 use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
 use kiln_protocol::{
@@ -318,11 +318,16 @@ async fn handle(
             Ok(Reply::new(ResponseBody::Registered { rejected }))
         }
         RequestBody::RunTask { task } => {
+            if task.crash_worker {
+                // Fault injection: the instance traps (panic = abort) as a real crash
+                // would; the page must notice, replace this worker and rerun the task.
+                panic!("fault injection: worker crashed while taking a task");
+            }
             let attempt = task.attempt_id();
             let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec())).collect();
-            let mut env = WorkerEnv { attempt };
             let ctx = state.engine.context().task_ctx();
-            match kiln_engine::distributed::run_task(ctx, &task, blocks, &mut env).await {
+            match kiln_engine::distributed::run_task(ctx, &task, blocks, task_hooks(attempt)).await
+            {
                 Ok(outcome) => {
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
@@ -404,38 +409,30 @@ fn keep_result(
     }))
 }
 
-/// What a task running in this worker is lent: the clock, and progress messages to the
-/// page. A task is never asked to stop: the page ends a worker to cancel its task.
-struct WorkerEnv {
-    attempt: AttemptId,
-}
-
-impl TaskEnv for WorkerEnv {
-    fn now_ms(&self) -> f64 {
-        now_ms()
-    }
-
-    fn progress(&mut self, progress: TaskProgress) {
-        let msg = Object::new();
-        let posted = (|| -> Result<(), JsValue> {
-            Reflect::set(&msg, &"kind".into(), &"progress".into())?;
-            Reflect::set(
-                &msg,
-                &"attempt".into(),
-                &serde_wasm_bindgen::to_value(&self.attempt)?,
-            )?;
-            Reflect::set(
-                &msg,
-                &"progress".into(),
-                &serde_wasm_bindgen::to_value(&progress)?,
-            )?;
-            scope().post_message(&msg)
-        })();
-        // Progress is advisory: a lost report only delays the bar.
-        let _ = posted;
-    }
-
-    fn stop_flag(&self) -> Option<Arc<std::sync::atomic::AtomicBool>> {
-        None
+/// What a task running in this worker is lent: the clock, and progress messages posted
+/// to the page from inside the task. No stop flag: the page ends a worker to cancel.
+fn task_hooks(attempt: AttemptId) -> TaskHooks {
+    TaskHooks {
+        clock: Arc::new(now_ms),
+        progress: Arc::new(move |progress: TaskProgress| {
+            let msg = Object::new();
+            let posted = (|| -> Result<(), JsValue> {
+                Reflect::set(&msg, &"kind".into(), &"progress".into())?;
+                Reflect::set(
+                    &msg,
+                    &"attempt".into(),
+                    &serde_wasm_bindgen::to_value(&attempt)?,
+                )?;
+                Reflect::set(
+                    &msg,
+                    &"progress".into(),
+                    &serde_wasm_bindgen::to_value(&progress)?,
+                )?;
+                scope().post_message(&msg)
+            })();
+            // Progress is advisory: a lost report only delays the bar.
+            let _ = posted;
+        }),
+        stop: None,
     }
 }

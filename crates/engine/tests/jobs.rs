@@ -105,7 +105,7 @@ async fn cancel_stops_every_task_and_nothing_is_reported_after() {
     let mut events: Vec<(Instant, JobEvent)> = Vec::new();
     let (result, cancelled_at) = std::thread::scope(|scope| {
         let cancelled_at = scope.spawn(|| {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(800));
             cancel.store(true, Ordering::SeqCst);
             Instant::now()
         });
@@ -132,4 +132,27 @@ async fn cancel_stops_every_task_and_nothing_is_reported_after() {
                 || matches!(e, JobEvent::TaskStarted { stage: 1, .. })),
         "the join was running when cancelled"
     );
+    // The join's tasks ran for most of a second, yielding nothing (a count): their
+    // progress still came, from inside their operators (at most every 250 ms; the
+    // times here are when the runner got the reports, so only their order is checked).
+    let progress: Vec<(f64, u64)> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            JobEvent::TaskProgress {
+                at_ms,
+                stage: 2,
+                task: 0,
+                progress,
+                ..
+            } => Some((*at_ms, progress.rows)),
+            _ => None,
+        })
+        .collect();
+    assert!(progress.len() >= 2, "{progress:?}");
+    for pair in progress.windows(2) {
+        assert!(
+            pair[1].1 >= pair[0].1,
+            "rows read never go back: {progress:?}"
+        );
+    }
 }

@@ -102,6 +102,10 @@ pub struct TaskRequest {
     pub inputs: Vec<TaskInput>,
     /// Fault injection: fail this attempt on purpose after its first batch.
     pub inject_failure: bool,
+    /// Fault injection: the worker's instance crashes (a real trap) as it takes the task.
+    /// Runners that cannot crash a worker (threads) end it their own way.
+    #[serde(default)]
+    pub crash_worker: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

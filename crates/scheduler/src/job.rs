@@ -217,6 +217,7 @@ impl<B: Clone> Job<B> {
             fragment: stage.plan.fragment.clone(),
             inputs,
             inject_failure,
+            crash_worker: kill_worker,
         };
         let split = spec.split.clone();
         let task = &mut self.stages[stage_index].tasks[task_index];

@@ -5,14 +5,15 @@
 //! ([`exchange`]). Scheduling lives in `kiln-scheduler`; [`runner`] drives it natively.
 
 pub mod exchange;
-pub mod interrupt;
 pub mod ipc;
+pub mod monitor;
 pub mod planner;
 pub mod runner;
 pub mod splits;
 pub mod stages;
 pub mod task;
 
+pub use monitor::TaskHooks;
 pub use runner::{RunOptions, run_job};
 pub use stages::render;
-pub use task::{TaskEnv, TaskOutcome, run_task};
+pub use task::{TaskOutcome, run_task};

@@ -15,7 +15,8 @@ use kiln_protocol::{
 };
 use kiln_scheduler::{Assignment, Job, JobState, SchedulerConfig};
 
-use super::task::{TaskEnv, run_task};
+use super::monitor::TaskHooks;
+use super::task::run_task;
 use crate::QueryOutput;
 
 #[derive(Clone, Debug)]
@@ -177,27 +178,6 @@ fn mark_idle(pool: &mut [WorkerHandle], worker: WorkerId) {
     }
 }
 
-struct NativeEnv<'a> {
-    clock: Clock,
-    id: AttemptId,
-    reports: &'a Sender<Report>,
-    stop: Arc<AtomicBool>,
-}
-
-impl TaskEnv for NativeEnv<'_> {
-    fn now_ms(&self) -> f64 {
-        self.clock.now_ms()
-    }
-
-    fn progress(&mut self, progress: TaskProgress) {
-        let _ = self.reports.send(Report::Progress(self.id, progress));
-    }
-
-    fn stop_flag(&self) -> Option<Arc<AtomicBool>> {
-        Some(self.stop.clone())
-    }
-}
-
 /// A worker thread: runs what it is sent until its inbox closes or it is stopped
 /// (`killed` is its whole instance dying: a cancel or fault injection).
 fn worker_loop(
@@ -213,17 +193,19 @@ fn worker_loop(
             return;
         }
         let attempt = assignment.request.attempt_id();
-        let mut env = NativeEnv {
-            clock,
-            id: attempt,
-            reports: &reports,
-            stop: killed.clone(),
+        let progress_reports = reports.clone();
+        let hooks = TaskHooks {
+            clock: Arc::new(move || clock.now_ms()),
+            progress: Arc::new(move |progress| {
+                let _ = progress_reports.send(Report::Progress(attempt, progress));
+            }),
+            stop: Some(killed.clone()),
         };
         let outcome = futures::executor::block_on(run_task(
             ctx.task_ctx(),
             &assignment.request,
             assignment.blocks,
-            &mut env,
+            hooks,
         ));
         let report = match outcome {
             Ok(outcome) => Report::Done(id, attempt, outcome.metrics, outcome.blocks),

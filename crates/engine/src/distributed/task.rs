@@ -1,11 +1,11 @@
 //! Running one task attempt: decode the stage's fragment, bind the input blocks, execute
 //! the task's partition batch by batch, and write what it produces as blocks: one per
 //! bucket for a shuffle, one otherwise. The same code runs in a web worker and on a
-//! native thread; the caller supplies the clock, the progress sink and the stop signal.
+//! native thread; the caller lends the clock, the progress sink and the stop flag.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -18,26 +18,13 @@ use datafusion::physical_plan::repartition::{BatchPartitioner, RepartitionExec};
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec;
 use futures::StreamExt;
-use kiln_protocol::{TaskMetrics, TaskProgress, TaskRequest, UserError};
+use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
 use super::exchange::{KilnCodec, StageInputExec};
-use super::interrupt::{STOPPED, interruptible};
 use super::ipc::BlockWriter;
+use super::monitor::{STOPPED, TaskHooks, monitored};
 use super::stages::task_plan;
 use crate::error::EngineError;
-
-/// How often a running task reports progress, at most.
-pub const PROGRESS_INTERVAL_MS: f64 = 250.0;
-
-/// What the caller lends a running task.
-pub trait TaskEnv {
-    /// Milliseconds on any monotonic clock.
-    fn now_ms(&self) -> f64;
-    fn progress(&mut self, progress: TaskProgress);
-    /// Set when the task must stop (cancelled, worker killed). A browser worker has
-    /// none: the page ends the whole worker instead.
-    fn stop_flag(&self) -> Option<Arc<AtomicBool>>;
-}
 
 /// A finished attempt: one block per output partition (empty when it got no rows) and
 /// what it did. `peak_memory_bytes` is left to the caller, who knows its memory.
@@ -51,9 +38,9 @@ pub async fn run_task(
     task_ctx: Arc<TaskContext>,
     request: &TaskRequest,
     blocks: Vec<Bytes>,
-    env: &mut dyn TaskEnv,
+    hooks: TaskHooks,
 ) -> Result<TaskOutcome, UserError> {
-    let started = env.now_ms();
+    let started = (hooks.clock)();
     let fragment =
         physical_plan_from_bytes_with_extension_codec(&request.fragment, &task_ctx, &KilnCodec)
             .map_err(|e| {
@@ -63,12 +50,8 @@ pub async fn run_task(
     let fragment = bind_inputs(fragment, request, blocks).map_err(|e| {
         EngineError::from(e).to_user(format!("binding the inputs of stage {}", request.stage))
     })?;
-    let plan = match env.stop_flag() {
-        Some(flag) => interruptible(task_plan(&fragment).clone(), flag).map_err(|e| {
-            EngineError::from(e).to_user(format!("preparing stage {}", request.stage))
-        })?,
-        None => task_plan(&fragment).clone(),
-    };
+    let plan = monitored(task_plan(&fragment).clone(), hooks.clone(), started)
+        .map_err(|e| EngineError::from(e).to_user(format!("preparing stage {}", request.stage)))?;
     let context = || {
         let files = task_files(&plan, request.partition);
         if files.is_empty() {
@@ -83,7 +66,7 @@ pub async fn run_task(
         }
     };
 
-    let mut written = execute(&fragment, &plan, task_ctx, request, env)
+    let mut written = execute(&fragment, &plan, task_ctx, request, &hooks)
         .await
         .map_err(|e| match e {
             Stop::Engine(e) => e.to_user(context()),
@@ -95,7 +78,7 @@ pub async fn run_task(
         })?;
 
     let (rows_in, bytes_read, shuffle_read_rows) = leaf_metrics(&plan);
-    written.metrics.duration_ms = env.now_ms() - started;
+    written.metrics.duration_ms = (hooks.clock)() - started;
     written.metrics.rows_in = rows_in;
     written.metrics.bytes_read = bytes_read;
     written.metrics.shuffle_read_rows = shuffle_read_rows;
@@ -119,7 +102,7 @@ async fn execute(
     plan: &Arc<dyn ExecutionPlan>,
     task_ctx: Arc<TaskContext>,
     request: &TaskRequest,
-    env: &mut dyn TaskEnv,
+    hooks: &TaskHooks,
 ) -> Result<TaskOutcome, Stop> {
     let schema = plan.schema();
     let shuffle = fragment.downcast_ref::<RepartitionExec>();
@@ -139,7 +122,6 @@ async fn execute(
 
     let mut stream = plan.execute(request.partition, task_ctx)?;
     let mut rows_out = 0u64;
-    let mut last_report = env.now_ms();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         rows_out += batch.num_rows() as u64;
@@ -153,17 +135,12 @@ async fn execute(
                 request.attempt + 1
             )));
         }
-        if env.stop_flag().is_some_and(|f| f.load(Ordering::Relaxed)) {
+        if hooks
+            .stop
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+        {
             return Err(Stop::Stopped(STOPPED.into()));
-        }
-        let now = env.now_ms();
-        if now - last_report >= PROGRESS_INTERVAL_MS {
-            last_report = now;
-            let (_, bytes_read, _) = leaf_metrics(plan);
-            env.progress(TaskProgress {
-                rows: rows_out,
-                bytes_read,
-            });
         }
     }
     if request.inject_failure {
