@@ -86,10 +86,10 @@ pub fn JobPanel(props: &Props) -> Html {
                                 <progress max={s.tasks.max(1).to_string()} value={s.done.to_string()}
                                     title={format!("{pct:.0}%")}></progress>
                                 <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
-                                if s.running > 0 { <span>{ format!("{} running", s.running) }</span> }
-                                if s.failed_attempts > 0 {
-                                    <span class="stage-retried">{ format!("{} failed, retried", s.failed_attempts) }</span>
-                                }
+                                <span>{ if s.running > 0 { format!("{} running", s.running) } else { String::new() } }</span>
+                                <span class="stage-retried">{
+                                    if s.failed_attempts > 0 { format!("{} failed, retried", s.failed_attempts) } else { String::new() }
+                                }</span>
                                 <span class="stage-output">{ &s.output }</span>
                             </li>
                         }

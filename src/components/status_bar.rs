@@ -33,7 +33,7 @@ pub fn StatusBar(props: &Props) -> Html {
                 { text }
             </span>
             <span class="status-tables">{ tables }</span>
-            <span class="status-note">{"Queries run in a web worker; your files never leave this browser."}</span>
+            <span class="status-note">{"Jobs run on a pool of web workers; your files never leave this browser."}</span>
         </footer>
     }
 }

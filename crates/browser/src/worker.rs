@@ -281,11 +281,6 @@ async fn handle(
             state.engine.remove_table(&name)?;
             Ok(Reply::new(tables(&state.engine, Vec::new(), Vec::new())))
         }
-        RequestBody::RunSql { sql, page_size } => {
-            let start = now_ms();
-            let output = state.engine.sql(&sql).await?;
-            keep_result(state, output, now_ms() - start, page_size)
-        }
         RequestBody::PlanJob { sql, options } => {
             let plan = state.engine.plan_job(&sql, &options).await?;
             Ok(Reply::new(ResponseBody::JobPlanned { plan }))

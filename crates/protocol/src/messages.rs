@@ -36,18 +36,13 @@ pub enum RequestBody {
     RemoveTable {
         name: String,
     },
-    /// Run a SQL statement in this worker alone; it keeps the result for `FetchPage`s.
-    RunSql {
-        sql: String,
-        page_size: u64,
-    },
     /// Plan a SQL statement as a job of stages and tasks for the worker pool.
     PlanJob {
         sql: String,
         options: JobOptions,
     },
     /// A job's result blocks (in the message's `blocks` array, Arrow IPC): keep them as
-    /// a result for `FetchPage`s, as `RunSql` would have.
+    /// the result for `FetchPage`s.
     FinishJob {
         job_id: JobId,
         #[serde(with = "serde_bytes")]
