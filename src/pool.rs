@@ -45,6 +45,9 @@ struct PoolWorker {
     worker: Worker,
     ready: bool,
     busy: bool,
+    /// Left over after the pool shrank while it ran a task: it finishes that task,
+    /// takes no other, and is ended.
+    retiring: bool,
     _handlers: [Closure<dyn FnMut(Event)>; 2],
 }
 
@@ -79,12 +82,13 @@ impl WorkerPool {
     }
 
     pub fn size(&self) -> usize {
-        self.workers.len()
+        self.workers.iter().filter(|w| !w.retiring).count()
     }
 
-    /// Grows or shrinks the pool; idle workers go first when it shrinks.
+    /// Grows or shrinks the pool. Shrinking ends idle workers; a busy one finishes its
+    /// task first, so no running attempt is lost.
     pub fn resize(&mut self, size: usize) {
-        while self.workers.len() < size {
+        while self.size() < size {
             if let Err(e) = self.spawn() {
                 web_sys::console::error_1(
                     &format!("starting a pool worker: {}", describe(&e)).into(),
@@ -92,13 +96,15 @@ impl WorkerPool {
                 break;
             }
         }
-        while self.workers.len() > size {
-            let at = self
-                .workers
-                .iter()
-                .position(|w| !w.busy)
-                .unwrap_or(self.workers.len() - 1);
-            end(&self.workers.remove(at).worker);
+        while self.size() > size {
+            match self.workers.iter().position(|w| !w.busy && !w.retiring) {
+                Some(at) => end(&self.workers.remove(at).worker),
+                None => {
+                    if let Some(w) = self.workers.iter_mut().find(|w| !w.retiring) {
+                        w.retiring = true;
+                    }
+                }
+            }
         }
     }
 
@@ -106,7 +112,7 @@ impl WorkerPool {
     pub fn idle(&self) -> Vec<WorkerId> {
         self.workers
             .iter()
-            .filter(|w| w.ready && !w.busy)
+            .filter(|w| w.ready && !w.busy && !w.retiring)
             .map(|w| w.id)
             .collect()
     }
@@ -160,7 +166,9 @@ impl WorkerPool {
         };
         let dead = self.workers.remove(at);
         end(&dead.worker);
-        if let Err(e) = self.spawn() {
+        if !dead.retiring
+            && let Err(e) = self.spawn()
+        {
             web_sys::console::error_1(&format!("replacing a pool worker: {}", describe(&e)).into());
         }
         dead.busy
@@ -212,6 +220,7 @@ impl WorkerPool {
             worker,
             ready: false,
             busy: false,
+            retiring: false,
             _handlers: [on_message, on_error],
         });
         let sources = self.sources.clone();
@@ -244,14 +253,17 @@ impl WorkerPool {
     }
 
     fn set_state(&mut self, worker: WorkerId, ready: bool, busy: bool) -> bool {
-        match self.workers.iter_mut().find(|w| w.id == worker) {
-            Some(w) => {
-                w.ready = ready;
-                w.busy = busy;
-                true
-            }
-            None => false,
+        let Some(at) = self.workers.iter().position(|w| w.id == worker) else {
+            return false;
+        };
+        if self.workers[at].retiring && !busy {
+            end(&self.workers.remove(at).worker);
+            return false;
         }
+        let w = &mut self.workers[at];
+        w.ready = ready;
+        w.busy = busy;
+        true
     }
 }
 

@@ -3,7 +3,7 @@
 // injected task failures and a killed worker; cancel must stop everything at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   withPage, addFiles, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, tempDir, screenshot,
@@ -178,4 +178,41 @@ test('cancel stops every task at once and the pool runs the next job', async () 
   assert.equal((await savedEvents()).length, events.length, 'and none later either');
   await checkQuery('group_by', 'the job after a cancel');
   assert.deepEqual(page.errors, []);
+});
+
+test('a file whose data is corrupt fails its job after 4 attempts, naming the file', async () => {
+  await settings({ workers: 2 });
+  const src = path.join(lake, 'yellow', readdirSync(path.join(lake, 'yellow'))[0]);
+  const bytes = readFileSync(src);
+  // The footer stays intact (the table is added); the pages before it are garbage.
+  for (let i = 4; i < bytes.length / 2; i += 97) bytes[i] = 0xff;
+  const bad = path.join(tempDir('bad'), 'broken_trips.parquet');
+  writeFileSync(bad, bytes);
+  await addFiles(page, [bad]);
+  await page.locator('[data-testid=table-item][data-table="broken_trips"]').waitFor();
+  await runSql(page, 'SELECT sum(total_amount) FROM broken_trips');
+  const message = await page.getByTestId('error-panel').textContent();
+  assert.match(message, /failed 4 times/);
+  assert.match(message, /broken_trips\.parquet/);
+  assert.equal((await job()).status, 'failed');
+  await checkQuery('count_distinct', 'the job after a failed one');
+});
+
+test('shrinking the pool while a job runs loses no task', async () => {
+  await settings({ workers: 4 });
+  const editor = page.getByTestId('sql-editor');
+  await editor.click();
+  await editor.press('Control+a');
+  await editor.fill(QUERIES.window);
+  await editor.press('Control+Enter');
+  await setInput('workers', 1);
+  await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.dataset.state === 'ready',
+    null, { timeout: 60_000 });
+  const expected = oracle('query', QUERIES.window, ...tables());
+  assert.equal(await resultRowCount(page), expected.length);
+  const shownRows = (await readResult(page)).rows;
+  assertRowsEqual(assert, shownRows, expected.slice(0, shownRows.length), 'window while shrinking');
+  assert.equal((await job()).status, 'succeeded');
+  await checkQuery('group_by', 'a job on the shrunk pool');
+  assert.equal((await job()).workers, 1);
 });

@@ -10,11 +10,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use kiln_protocol::{JobId, JobOptions, JobPlan, TableSummary, UserError};
 use url::Url;
 
-use datafusion::execution::SessionStateBuilder;
-use datafusion::physical_optimizer::PhysicalOptimizerRule;
-
 use crate::catalog::{self, SourceFile};
-use crate::distributed::splits::SplitScans;
 use crate::error::EngineError;
 use crate::naming;
 use crate::source_store::{STORE_URL, SourceStore};
@@ -326,33 +322,12 @@ impl Engine {
         sql: &str,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
-        let mut state = self.state();
-        let config = state.config_mut().options_mut();
-        config.execution.target_partitions = options.partitions.max(1);
-        // Kiln splits scans itself, by row groups, and every exchange is a stage
-        // boundary: round-robin repartitions would only add stages that move data.
-        config.optimizer.repartition_file_scans = false;
-        config.optimizer.enable_round_robin_repartition = false;
-        // A join's dynamic filter waits for the build side of every partition; a task
-        // runs one partition, so it would wait forever.
-        config.optimizer.enable_join_dynamic_filter_pushdown = false;
-        // A physical scalar subquery hands its value to the expressions that use it
-        // in memory, across what would become separate stages; as a join it is a
-        // stage like any other.
-        config
-            .optimizer
-            .enable_physical_uncorrelated_scalar_subquery = false;
+        let (state, splits) =
+            crate::distributed::planner::job_session(self.state(), options, self.store.clone());
         let logical = state
             .create_logical_plan(sql)
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
-        // Scans are split first, so that every later rule plans for the real partitions.
-        let splits = Arc::new(SplitScans::new(self.store.clone(), options.split_bytes));
-        let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![splits.clone()];
-        rules.extend(state.physical_optimizers().iter().cloned());
-        let state = SessionStateBuilder::new_from_existing(state)
-            .with_physical_optimizer_rules(rules)
-            .build();
         let physical = state.create_physical_plan(&logical).await.map_err(|e| {
             let error = EngineError::from(e);
             let context = if error.is_read_error() {

@@ -335,10 +335,7 @@ impl<B: Clone> Job<B> {
         });
         if !will_retry {
             let error = UserError {
-                context: format!(
-                    "stage {} task {} failed {max_attempts} times; the last time {}",
-                    id.stage, id.task, error.context
-                ),
+                context: format!("{} (failed {max_attempts} times)", error.context),
                 ..error
             };
             self.state = JobState::Failed(error.clone());

@@ -6,17 +6,55 @@ use std::sync::Arc;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::SessionState;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec;
-use kiln_protocol::{InputRead, JobId, JobPlan, StagePlan, TaskSpec};
+use kiln_protocol::{InputRead, JobId, JobOptions, JobPlan, StagePlan, TaskSpec};
 
 use crate::error::EngineError;
+use crate::source_store::SourceStore;
 
 use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
-use super::splits::SplitNames;
+use super::splits::{SplitNames, SplitScans};
 use super::stages::{self, CutStage};
+
+/// The session a job is planned in, and the rule that splits its scans (which keeps the
+/// names of the splits it made). DataFusion plans for `options.partitions` tasks per
+/// shuffle; each other setting is there because a task runs one partition of a stage,
+/// in a worker without threads.
+pub fn job_session(
+    mut state: SessionState,
+    options: &JobOptions,
+    store: Arc<SourceStore>,
+) -> (SessionState, Arc<SplitScans>) {
+    let config = state.config_mut().options_mut();
+    config.execution.target_partitions = options.partitions.max(1);
+    // Kiln splits scans itself, by row groups, and every exchange is a stage boundary:
+    // round-robin repartitions would only add stages that move data.
+    config.optimizer.repartition_file_scans = false;
+    config.optimizer.enable_round_robin_repartition = false;
+    // A join's dynamic filter waits for the build side of every partition; a task runs
+    // one partition, so it would wait forever.
+    config.optimizer.enable_join_dynamic_filter_pushdown = false;
+    // A physical scalar subquery hands its value to the expressions that use it in
+    // memory, across what would become separate stages; as a join it is a stage like
+    // any other.
+    config
+        .optimizer
+        .enable_physical_uncorrelated_scalar_subquery = false;
+    // Scans are split first, so that every later rule plans for the real partitions.
+    let splits = Arc::new(SplitScans::new(store, options.split_bytes));
+    let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![splits.clone()];
+    rules.extend(state.physical_optimizers().iter().cloned());
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_physical_optimizer_rules(rules)
+        .build();
+    (state, splits)
+}
 
 /// Cuts and serializes `plan` (its scans already split, see [`super::splits`]) into the
 /// job `job_id`.
