@@ -180,7 +180,9 @@ pub fn App() -> Html {
                         <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
                     }
                     <JobPanel settings={state.settings.clone()} job={state.job.clone()}
-                        on_settings={on_settings} on_save_events={on_save_events} />
+                        on_settings={on_settings} on_save_events={on_save_events}
+                        selected_stage={state.selected_stage}
+                        on_select_stage={dispatcher.to_callback().reform(Action::SelectStage)} />
                     <div class="view">
                     <div class="tabs" role="tablist">
                         { tab(View::Results, "Results".into(), "tab-results") }

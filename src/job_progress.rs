@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use kiln_protocol::{JobEvent, JobId, StageOutput};
+use kiln_protocol::{JobEvent, JobId, StageGraph, StageOutput};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum JobStatus {
@@ -44,6 +44,7 @@ pub struct JobProgress {
     pub stages: Vec<StageProgress>,
     pub elapsed_ms: f64,
     pub lost_workers: usize,
+    pub graph: Rc<StageGraph>,
     pub events: Rc<Vec<JobEvent>>,
 }
 
@@ -85,6 +86,7 @@ impl JobProgress {
             stages,
             elapsed_ms: 0.0,
             lost_workers: 0,
+            graph: Rc::new(graph.clone()),
             events: Rc::new(vec![event.clone()]),
         })
     }

@@ -144,6 +144,8 @@ pub struct AppState {
     pub settings: RunSettings,
     /// The last job run on the pool, live while it runs.
     pub job: Option<Rc<JobProgress>>,
+    /// The stage whose page is open.
+    pub selected_stage: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -169,6 +171,8 @@ pub enum Action {
     /// Events of the running job, in order.
     JobEvents(Vec<JobEvent>),
     Settings(RunSettings),
+    /// Opens a stage's page, or closes it when it is the open one.
+    SelectStage(usize),
 }
 
 impl AppState {
@@ -176,6 +180,7 @@ impl AppState {
         AppState {
             settings,
             job: None,
+            selected_stage: None,
             engine: Engine::Loading,
             in_flight: Vec::new(),
             tables: Rc::new(Vec::new()),
@@ -254,12 +259,16 @@ impl AppState {
                 for event in &events {
                     if let Some(job) = JobProgress::start(event) {
                         self.job = Some(Rc::new(job));
+                        self.selected_stage = None;
                     } else if let Some(job) = &mut self.job {
                         Rc::make_mut(job).apply(event);
                     }
                 }
             }
             Action::Settings(settings) => self.settings = settings,
+            Action::SelectStage(stage) => {
+                self.selected_stage = (self.selected_stage != Some(stage)).then_some(stage);
+            }
         }
     }
 

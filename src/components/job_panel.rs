@@ -5,6 +5,8 @@ use kiln_protocol::JobEvent;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::stage_dag::StageDag;
+use crate::components::stage_page::StagePage;
 use crate::job_progress::{JobProgress, JobStatus};
 use crate::job_runner::RunSettings;
 
@@ -14,6 +16,8 @@ pub struct Props {
     pub job: Option<std::rc::Rc<JobProgress>>,
     pub on_settings: Callback<RunSettings>,
     pub on_save_events: Callback<()>,
+    pub selected_stage: Option<usize>,
+    pub on_select_stage: Callback<usize>,
 }
 
 fn number(e: &Event) -> Option<f64> {
@@ -95,6 +99,13 @@ pub fn JobPanel(props: &Props) -> Html {
                         }
                     }) }
                 </ol>
+                <div class="dag-scroll">
+                    <StageDag job={job.clone()} selected={props.selected_stage}
+                        on_select={props.on_select_stage.clone()} />
+                </div>
+                if let Some(stage) = props.selected_stage {
+                    <StagePage stage={stage} events={job.events.clone()} />
+                }
             </div>
         }
     });

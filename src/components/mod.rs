@@ -6,5 +6,7 @@ pub mod file_picker;
 pub mod job_panel;
 pub mod result_table;
 pub mod sql_editor;
+pub mod stage_dag;
+pub mod stage_page;
 pub mod status_bar;
 pub mod table_list;

@@ -1,0 +1,211 @@
+//! One stage's page, as in Spark's UI: every task attempt with where and how it ran,
+//! summary quantiles over the finished ones, and a skew marker when the slowest task or
+//! the biggest input is far above the median.
+
+use std::rc::Rc;
+
+use kiln_protocol::{JobEvent, TaskMetrics, WorkerId};
+use yew::prelude::*;
+
+use crate::format::{elapsed_ms, human_bytes};
+
+/// A summary line: its name, the metric, and how a value of it is shown.
+type SummaryRow = (&'static str, fn(&TaskMetrics) -> f64, fn(f64) -> String);
+
+/// Max over median above which a stage is called skewed.
+const SKEW_RATIO: f64 = 2.0;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub stage: usize,
+    pub events: Rc<Vec<JobEvent>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attempt {
+    pub task: usize,
+    pub attempt: u32,
+    pub worker: WorkerId,
+    pub split: Option<String>,
+    pub status: &'static str,
+    pub metrics: Option<TaskMetrics>,
+    pub error: Option<String>,
+}
+
+/// Every attempt of `stage`'s tasks, in the order they started.
+pub fn attempts(events: &[JobEvent], stage: usize) -> Vec<Attempt> {
+    let mut out: Vec<Attempt> = Vec::new();
+    for event in events {
+        match event {
+            JobEvent::TaskStarted {
+                stage: s,
+                task,
+                attempt,
+                worker,
+                split,
+                ..
+            } if *s == stage => out.push(Attempt {
+                task: *task,
+                attempt: *attempt,
+                worker: *worker,
+                split: split.clone(),
+                status: "running",
+                metrics: None,
+                error: None,
+            }),
+            JobEvent::TaskFinished {
+                stage: s,
+                task,
+                attempt,
+                metrics,
+                ..
+            } if *s == stage => {
+                if let Some(a) = out
+                    .iter_mut()
+                    .find(|a| a.task == *task && a.attempt == *attempt)
+                {
+                    a.status = "succeeded";
+                    a.metrics = Some(metrics.clone());
+                }
+            }
+            JobEvent::TaskFailed {
+                stage: s,
+                task,
+                attempt,
+                error,
+                ..
+            } if *s == stage => {
+                if let Some(a) = out
+                    .iter_mut()
+                    .find(|a| a.task == *task && a.attempt == *attempt)
+                {
+                    a.status = "failed";
+                    a.error = Some(error.to_string());
+                }
+            }
+            JobEvent::JobCancelled { .. } => {
+                for a in out.iter_mut().filter(|a| a.status == "running") {
+                    a.status = "killed";
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Min, 25th, median, 75th percentile and max (nearest rank).
+pub fn quantiles(mut values: Vec<f64>) -> Option<[f64; 5]> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    Some([at(0.0), at(0.25), at(0.5), at(0.75), at(1.0)])
+}
+
+fn skewed(q: &[f64; 5]) -> bool {
+    q[2] > 0.0 && q[4] / q[2] > SKEW_RATIO
+}
+
+#[component]
+pub fn StagePage(props: &Props) -> Html {
+    let attempts = attempts(&props.events, props.stage);
+    let done: Vec<&TaskMetrics> = attempts.iter().filter_map(|a| a.metrics.as_ref()).collect();
+    let rows: [SummaryRow; 5] = [
+        ("Duration", |m| m.duration_ms, elapsed_ms),
+        ("Rows in", |m| m.rows_in as f64, |v| format!("{v:.0}")),
+        (
+            "Bytes read",
+            |m| m.bytes_read as f64,
+            |v| human_bytes(v as u64),
+        ),
+        (
+            "Shuffle read",
+            |m| m.shuffle_read_bytes as f64,
+            |v| human_bytes(v as u64),
+        ),
+        (
+            "Shuffle write",
+            |m| m.shuffle_write_bytes as f64,
+            |v| human_bytes(v as u64),
+        ),
+    ];
+    let mut skew = Vec::new();
+    let summary: Html = rows
+        .iter()
+        .filter_map(|(name, get, show)| {
+            let q = quantiles(done.iter().map(|m| get(m)).collect())?;
+            if (*name == "Duration" || *name == "Rows in") && skewed(&q) {
+                skew.push(*name);
+            }
+            Some(html! {
+                <tr><th>{ *name }</th>{ for q.iter().map(|v| html! { <td>{ show(*v) }</td> }) }</tr>
+            })
+        })
+        .collect();
+    html! {
+        <section class="stage-page" data-testid="stage-page" data-stage={props.stage.to_string()}
+            data-tasks={attempts.iter().map(|a| a.task).max().map_or(0, |m| m + 1).to_string()}>
+            <h3>
+                { format!("Stage {}: {} attempts", props.stage, attempts.len()) }
+                if !skew.is_empty() {
+                    <span class="skew" data-testid="skew" title={format!("max is over {SKEW_RATIO}× the median")}>
+                        { format!("skew: {}", skew.join(", ").to_lowercase()) }
+                    </span>
+                }
+            </h3>
+            <table class="quantiles">
+                <thead><tr><th></th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
+                <tbody>{ summary }</tbody>
+            </table>
+            <table class="tasks" data-testid="task-table">
+                <thead><tr>
+                    <th>{"task"}</th><th>{"split"}</th><th>{"worker"}</th><th>{"attempt"}</th><th>{"status"}</th>
+                    <th>{"duration"}</th><th>{"rows in"}</th><th>{"rows out"}</th><th>{"bytes read"}</th>
+                    <th>{"shuffle read"}</th><th>{"shuffle write"}</th><th>{"peak memory"}</th>
+                </tr></thead>
+                <tbody>
+                    { for attempts.iter().map(|a| {
+                        let m = a.metrics.as_ref();
+                        let num = |f: fn(&TaskMetrics) -> u64| m.map(|m| f(m).to_string()).unwrap_or_default();
+                        let bytes = |f: fn(&TaskMetrics) -> u64| m.map(|m| human_bytes(f(m))).unwrap_or_default();
+                        html! {
+                            <tr data-testid="task-row" data-status={a.status} title={a.error.clone()}>
+                                <td>{ a.task }</td>
+                                <td class="split">{ a.split.clone().unwrap_or_default() }</td>
+                                <td>{ a.worker }</td>
+                                <td>{ a.attempt }</td>
+                                <td class={classes!("task-status", a.status)}>{ a.status }</td>
+                                <td>{ m.map(|m| elapsed_ms(m.duration_ms)).unwrap_or_default() }</td>
+                                <td>{ num(|m| m.rows_in) }</td>
+                                <td>{ num(|m| m.rows_out) }</td>
+                                <td>{ bytes(|m| m.bytes_read) }</td>
+                                <td>{ bytes(|m| m.shuffle_read_bytes) }</td>
+                                <td>{ bytes(|m| m.shuffle_write_bytes) }</td>
+                                <td>{ m.and_then(|m| m.peak_memory_bytes).map(human_bytes).unwrap_or_default() }</td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_by_nearest_rank() {
+        assert_eq!(quantiles(vec![]), None);
+        assert_eq!(quantiles(vec![5.0]), Some([5.0; 5]));
+        assert_eq!(
+            quantiles(vec![9.0, 1.0, 5.0, 3.0, 7.0]),
+            Some([1.0, 3.0, 5.0, 7.0, 9.0])
+        );
+        assert!(skewed(&[1.0, 1.0, 1.0, 1.0, 3.0]));
+        assert!(!skewed(&[1.0, 1.0, 2.0, 2.0, 3.0]));
+    }
+}
