@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::components::stage_dag::StageDag;
 use crate::components::stage_page::StagePage;
+use crate::components::timeline::Timeline;
 use crate::job_progress::{JobProgress, JobStatus};
 use crate::job_runner::RunSettings;
 
@@ -102,6 +103,9 @@ pub fn JobPanel(props: &Props) -> Html {
                 <div class="dag-scroll">
                     <StageDag job={job.clone()} selected={props.selected_stage}
                         on_select={props.on_select_stage.clone()} />
+                </div>
+                <div class="dag-scroll">
+                    <Timeline events={job.events.clone()} elapsed_ms={job.elapsed_ms} />
                 </div>
                 if let Some(stage) = props.selected_stage {
                     <StagePage stage={stage} events={job.events.clone()} />

@@ -10,3 +10,4 @@ pub mod stage_dag;
 pub mod stage_page;
 pub mod status_bar;
 pub mod table_list;
+pub mod timeline;

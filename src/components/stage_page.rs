@@ -23,6 +23,7 @@ pub struct Props {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attempt {
+    pub stage: usize,
     pub task: usize,
     pub attempt: u32,
     pub worker: WorkerId,
@@ -30,10 +31,15 @@ pub struct Attempt {
     pub status: &'static str,
     pub metrics: Option<TaskMetrics>,
     pub error: Option<String>,
+    pub start_ms: f64,
+    /// When it finished, failed or was killed; `None` while it runs.
+    pub end_ms: Option<f64>,
 }
 
-/// Every attempt of `stage`'s tasks, in the order they started.
-pub fn attempts(events: &[JobEvent], stage: usize) -> Vec<Attempt> {
+/// Every attempt of `stage`'s tasks (of every stage when `None`), in the order they
+/// started.
+pub fn attempts(events: &[JobEvent], stage: Option<usize>) -> Vec<Attempt> {
+    let wanted = |s: &usize| stage.is_none_or(|x| x == *s);
     let mut out: Vec<Attempt> = Vec::new();
     for event in events {
         match event {
@@ -43,8 +49,10 @@ pub fn attempts(events: &[JobEvent], stage: usize) -> Vec<Attempt> {
                 attempt,
                 worker,
                 split,
+                at_ms,
                 ..
-            } if *s == stage => out.push(Attempt {
+            } if wanted(s) => out.push(Attempt {
+                stage: *s,
                 task: *task,
                 attempt: *attempt,
                 worker: *worker,
@@ -52,20 +60,21 @@ pub fn attempts(events: &[JobEvent], stage: usize) -> Vec<Attempt> {
                 status: "running",
                 metrics: None,
                 error: None,
+                start_ms: *at_ms,
+                end_ms: None,
             }),
             JobEvent::TaskFinished {
                 stage: s,
                 task,
                 attempt,
                 metrics,
+                at_ms,
                 ..
-            } if *s == stage => {
-                if let Some(a) = out
-                    .iter_mut()
-                    .find(|a| a.task == *task && a.attempt == *attempt)
-                {
+            } if wanted(s) => {
+                if let Some(a) = find(&mut out, *s, *task, *attempt) {
                     a.status = "succeeded";
                     a.metrics = Some(metrics.clone());
+                    a.end_ms = Some(*at_ms);
                 }
             }
             JobEvent::TaskFailed {
@@ -73,25 +82,30 @@ pub fn attempts(events: &[JobEvent], stage: usize) -> Vec<Attempt> {
                 task,
                 attempt,
                 error,
+                at_ms,
                 ..
-            } if *s == stage => {
-                if let Some(a) = out
-                    .iter_mut()
-                    .find(|a| a.task == *task && a.attempt == *attempt)
-                {
+            } if wanted(s) => {
+                if let Some(a) = find(&mut out, *s, *task, *attempt) {
                     a.status = "failed";
                     a.error = Some(error.to_string());
+                    a.end_ms = Some(*at_ms);
                 }
             }
-            JobEvent::JobCancelled { .. } => {
+            JobEvent::JobCancelled { at_ms, .. } => {
                 for a in out.iter_mut().filter(|a| a.status == "running") {
                     a.status = "killed";
+                    a.end_ms = Some(*at_ms);
                 }
             }
             _ => {}
         }
     }
     out
+}
+
+fn find(out: &mut [Attempt], stage: usize, task: usize, attempt: u32) -> Option<&mut Attempt> {
+    out.iter_mut()
+        .find(|a| a.stage == stage && a.task == task && a.attempt == attempt)
 }
 
 /// Min, 25th, median, 75th percentile and max (nearest rank).
@@ -110,7 +124,7 @@ fn skewed(q: &[f64; 5]) -> bool {
 
 #[component]
 pub fn StagePage(props: &Props) -> Html {
-    let attempts = attempts(&props.events, props.stage);
+    let attempts = attempts(&props.events, Some(props.stage));
     let done: Vec<&TaskMetrics> = attempts.iter().filter_map(|a| a.metrics.as_ref()).collect();
     let rows: [SummaryRow; 5] = [
         ("Duration", |m| m.duration_ms, elapsed_ms),

@@ -2,6 +2,7 @@
 // page with its task attempts and quantiles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { withPage, addFiles, runSql, generateTaxi, screenshot } from './harness.mjs';
 
@@ -69,4 +70,29 @@ test('a stage\'s page lists every task with quantiles', async () => {
   assert.ok(rows.every((s) => s === 'succeeded'));
   assert.equal(await stagePage.locator('.quantiles tbody tr').count(), 5);
   await screenshot(page, 'stage-page');
+});
+
+test('the timeline has one lane per worker and one bar per attempt, failed ones marked', async () => {
+  await page.getByTestId('fail-probability').fill('40');
+  await page.getByTestId('fail-probability').dispatchEvent('change');
+  await runSql(page, 'SELECT payment_type, count(*) AS n FROM yellow GROUP BY payment_type');
+  await dag();
+  await page.getByTestId('fail-probability').fill('0');
+  await page.getByTestId('fail-probability').dispatchEvent('change');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('save-events').click(),
+  ]);
+  const events = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const started = events.filter((e) => e.event === 'task_started');
+  const timeline = page.getByTestId('timeline');
+  const lanes = await timeline.getByTestId('timeline-lane').evaluateAll((gs) => gs.map((g) => Number(g.dataset.worker)));
+  assert.deepEqual(lanes, [...new Set(started.map((e) => e.worker))].sort((a, b) => a - b));
+  assert.ok(lanes.length <= 2);
+  const bars = await timeline.getByTestId('timeline-bar').evaluateAll((rs) => rs.map((r) => r.dataset.status));
+  assert.equal(bars.length, started.length);
+  const failed = events.filter((e) => e.event === 'task_failed').length;
+  assert.ok(failed > 0, 'the fault injection failed some attempts');
+  assert.equal(bars.filter((s) => s === 'failed').length, failed);
+  await screenshot(page, 'timeline');
 });
