@@ -79,18 +79,18 @@ pub fn App() -> Html {
         let settings = state.settings.clone();
         Callback::from(move |sql: String| {
             if can_run && !sql::is_blank(&sql) {
-                client.run_sql(sql, settings.clone());
+                client.run_sql(sql, &settings);
             }
         })
     };
-    let on_settings = {
+    let on_settings = dispatcher.to_callback().reform(Action::Settings);
+    {
+        // The pool follows the settings as the reducer holds them.
         let client = client.clone();
-        let dispatch = dispatcher.to_callback();
-        Callback::from(move |settings: RunSettings| {
-            client.apply_settings(settings.clone());
-            dispatch.emit(Action::Settings(settings));
-        })
-    };
+        use_effect_with(state.settings.clone(), move |settings| {
+            client.apply_settings(settings.clone())
+        });
+    }
     let on_save_events = {
         let job = state.job.clone();
         let dispatch = dispatcher.to_callback();

@@ -221,12 +221,13 @@ impl EngineClient {
     }
 
     /// Plans `sql` as a job in the planning worker; its answer starts the job on the pool.
-    pub fn run_sql(&self, sql: String, settings: RunSettings) {
+    pub fn run_sql(&self, sql: String, settings: &RunSettings) {
         let options = JobOptions {
             partitions: settings.partitions(),
             split_bytes: settings.split_mb.max(1) * 1024 * 1024,
         };
-        self.apply_settings(settings);
+        // The pool follows the settings through `apply_settings` alone (the app calls it
+        // whenever they change), so a run never resizes it.
         let body = RequestBody::PlanJob {
             sql: sql.clone(),
             options,

@@ -36,6 +36,27 @@ impl RunSettings {
     pub fn partitions(&self) -> usize {
         self.partitions.unwrap_or(2 * self.workers).max(1)
     }
+
+    /// Applies one edit of the settings panel to the current settings (not to the ones
+    /// the panel last rendered: two quick edits must not undo each other).
+    pub fn apply(&mut self, change: SettingChange) {
+        match change {
+            SettingChange::Workers(n) => self.workers = n.clamp(1, Self::MAX_WORKERS),
+            SettingChange::Partitions(p) => self.partitions = p.map(|p| p.clamp(1, 256)),
+            SettingChange::SplitMb(mb) => self.split_mb = mb.clamp(1, 4096),
+            SettingChange::FailPercent(p) => self.fail_probability = (p / 100.0).clamp(0.0, 1.0),
+            SettingChange::CrashAWorker(on) => self.kill_a_worker = on,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SettingChange {
+    Workers(usize),
+    Partitions(Option<usize>),
+    SplitMb(u64),
+    FailPercent(f64),
+    CrashAWorker(bool),
 }
 
 pub enum Effect {

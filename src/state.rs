@@ -9,7 +9,7 @@ use kiln_protocol::{
 use yew::Reducible;
 
 use crate::job_progress::JobProgress;
-use crate::job_runner::RunSettings;
+use crate::job_runner::{RunSettings, SettingChange};
 
 pub const PAGE_SIZE: u64 = 100;
 
@@ -170,7 +170,7 @@ pub enum Action {
     DismissRejected,
     /// Events of the running job, in order.
     JobEvents(Vec<JobEvent>),
-    Settings(RunSettings),
+    Settings(SettingChange),
     /// Opens a stage's page, or closes it when it is the open one.
     SelectStage(usize),
 }
@@ -265,7 +265,7 @@ impl AppState {
                     }
                 }
             }
-            Action::Settings(settings) => self.settings = settings,
+            Action::Settings(change) => self.settings.apply(change),
             Action::SelectStage(stage) => {
                 self.selected_stage = (self.selected_stage != Some(stage)).then_some(stage);
             }
@@ -695,5 +695,18 @@ mod tests {
         });
         s.apply(tables_response(3, &["b"], vec![]));
         assert!(s.rejected.is_empty());
+    }
+
+    #[test]
+    fn quick_setting_edits_do_not_undo_each_other() {
+        let mut s = AppState::new(String::new(), RunSettings::new(2));
+        s.apply(Action::Settings(SettingChange::Workers(4)));
+        s.apply(Action::Settings(SettingChange::Partitions(None)));
+        s.apply(Action::Settings(SettingChange::FailPercent(30.0)));
+        assert_eq!(s.settings.workers, 4);
+        assert_eq!(s.settings.partitions(), 8);
+        assert!((s.settings.fail_probability - 0.3).abs() < 1e-9);
+        s.apply(Action::Settings(SettingChange::Workers(99)));
+        assert_eq!(s.settings.workers, RunSettings::MAX_WORKERS);
     }
 }

@@ -5,59 +5,47 @@ use kiln_protocol::JobEvent;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::number_field::NumberField;
 use crate::components::stage_dag::StageDag;
 use crate::components::stage_page::StagePage;
 use crate::components::timeline::Timeline;
 use crate::job_progress::{JobProgress, JobStatus};
-use crate::job_runner::RunSettings;
+use crate::job_runner::{RunSettings, SettingChange};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub settings: RunSettings,
     pub job: Option<std::rc::Rc<JobProgress>>,
-    pub on_settings: Callback<RunSettings>,
+    pub on_settings: Callback<SettingChange>,
     pub on_save_events: Callback<()>,
     pub selected_stage: Option<usize>,
     pub on_select_stage: Callback<usize>,
 }
 
-fn number(e: &Event) -> Option<f64> {
-    e.target_dyn_into::<HtmlInputElement>()
-        .and_then(|i| i.value().trim().parse::<f64>().ok())
-}
-
 #[component]
 pub fn JobPanel(props: &Props) -> Html {
     let settings = props.settings.clone();
-    let set = |f: fn(&mut RunSettings, &Event)| {
-        let settings = settings.clone();
+    let commit = |f: fn(f64) -> SettingChange| {
         let on_settings = props.on_settings.clone();
-        Callback::from(move |e: Event| {
-            let mut next = settings.clone();
-            f(&mut next, &e);
-            on_settings.emit(next);
+        Callback::from(move |text: String| {
+            // Text that is not a number leaves the setting as it was.
+            if let Some(n) = text.trim().parse::<f64>().ok().filter(|n| n.is_finite()) {
+                on_settings.emit(f(n));
+            }
         })
     };
-    let on_workers = set(|s, e| {
-        if let Some(n) = number(e) {
-            s.workers = (n as usize).clamp(1, RunSettings::MAX_WORKERS);
-        }
+    let on_workers = commit(|n| SettingChange::Workers(n as usize));
+    let on_split = commit(|n| SettingChange::SplitMb(n as u64));
+    let on_fail = commit(SettingChange::FailPercent);
+    // An empty "tasks per shuffle" means the default, twice the workers.
+    let on_partitions = props.on_settings.reform(|text: String| {
+        SettingChange::Partitions(text.trim().parse::<f64>().ok().map(|n| n as usize))
     });
-    let on_partitions = set(|s, e| s.partitions = number(e).map(|n| (n as usize).clamp(1, 256)));
-    let on_split = set(|s, e| {
-        if let Some(n) = number(e) {
-            s.split_mb = (n as u64).clamp(1, 4096);
-        }
-    });
-    let on_fail = set(|s, e| {
-        if let Some(p) = number(e) {
-            s.fail_probability = (p / 100.0).clamp(0.0, 1.0);
-        }
-    });
-    let on_kill = set(|s, e| {
-        s.kill_a_worker = e
+    let on_kill = props.on_settings.reform(|e: Event| {
+        let checked = e
             .target_dyn_into::<HtmlInputElement>()
             .is_some_and(|i| i.checked());
+        SettingChange::CrashAWorker(checked)
     });
     let on_save = props.on_save_events.reform(|_: MouseEvent| ());
 
@@ -117,24 +105,18 @@ pub fn JobPanel(props: &Props) -> Html {
     html! {
         <section class="job-panel" data-testid="job-panel">
             <div class="job-settings">
-                <label>{"Workers "}
-                    <input type="number" min="1" max={RunSettings::MAX_WORKERS.to_string()}
-                        data-testid="workers" value={settings.workers.to_string()} onchange={on_workers} />
-                </label>
-                <label>{"Tasks per shuffle "}
-                    <input type="number" min="1" max="256" data-testid="partitions"
-                        placeholder={(2 * settings.workers).to_string()}
-                        value={settings.partitions.map(|p| p.to_string()).unwrap_or_default()}
-                        onchange={on_partitions} />
-                </label>
-                <label>{"Split MB "}
-                    <input type="number" min="1" data-testid="split-mb" value={settings.split_mb.to_string()}
-                        onchange={on_split} />
-                </label>
-                <label title="Fault injection: the chance that a task attempt fails on purpose">{"Fail tasks % "}
-                    <input type="number" min="0" max="100" data-testid="fail-probability"
-                        value={format!("{}", (settings.fail_probability * 100.0).round())} onchange={on_fail} />
-                </label>
+                <NumberField label="Workers" testid="workers" value={settings.workers.to_string()}
+                    min="1" max={RunSettings::MAX_WORKERS.to_string()} on_commit={on_workers} />
+                <NumberField label="Tasks per shuffle" testid="partitions"
+                    value={settings.partitions.map(|p| p.to_string()).unwrap_or_default()}
+                    placeholder={(2 * settings.workers).to_string()} min="1" max="256"
+                    on_commit={on_partitions} />
+                <NumberField label="Split MB" testid="split-mb" value={settings.split_mb.to_string()}
+                    min="1" on_commit={on_split} />
+                <NumberField label="Fail tasks %" testid="fail-probability"
+                    title="Fault injection: the chance that a task attempt fails on purpose"
+                    value={format!("{}", (settings.fail_probability * 100.0).round())}
+                    min="0" max="100" on_commit={on_fail} />
                 <label title="Fault injection: the worker taking the job's third task crashes (a real trap)">
                     <input type="checkbox" data-testid="kill-worker" checked={settings.kill_a_worker}
                         onchange={on_kill} />

@@ -4,6 +4,7 @@ pub mod error_panel;
 pub mod explorer;
 pub mod file_picker;
 pub mod job_panel;
+pub mod number_field;
 pub mod result_table;
 pub mod sql_editor;
 pub mod stage_dag;

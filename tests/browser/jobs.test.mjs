@@ -200,11 +200,17 @@ test('a file whose data is corrupt fails its job after 4 attempts, naming the fi
 
 test('shrinking the pool while a job runs loses no task', async () => {
   await settings({ workers: 4 });
+  const before = await page.getByTestId('job').getAttribute('data-job');
   const editor = page.getByTestId('sql-editor');
   await editor.click();
   await editor.press('Control+a');
   await editor.fill(QUERIES.window);
   await editor.press('Control+Enter');
+  // Shrink once this job's tasks are running on the 4 workers.
+  await page.waitForFunction((prev) => {
+    const job = document.querySelector('[data-testid=job]');
+    return job && job.dataset.job !== prev && job.dataset.status === 'running';
+  }, before);
   await setInput('workers', 1);
   await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.dataset.state === 'ready',
     null, { timeout: 60_000 });
@@ -212,7 +218,9 @@ test('shrinking the pool while a job runs loses no task', async () => {
   assert.equal(await resultRowCount(page), expected.length);
   const shownRows = (await readResult(page)).rows;
   assertRowsEqual(assert, shownRows, expected.slice(0, shownRows.length), 'window while shrinking');
-  assert.equal((await job()).status, 'succeeded');
+  const shrunk = await job();
+  assert.equal(shrunk.status, 'succeeded');
+  assert.equal(shrunk.workers, 4, 'the job started on 4 workers');
   await checkQuery('group_by', 'a job on the shrunk pool');
   assert.equal((await job()).workers, 1);
 });
