@@ -69,6 +69,18 @@ impl Monitor {
     }
 }
 
+/// The operators of `plan` without inputs: scans and stage reads.
+pub fn leaves(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
+    let mut leaves = Vec::new();
+    let _ = plan.apply(|node| {
+        if node.children().is_empty() {
+            leaves.push(Arc::clone(node));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    leaves
+}
+
 /// Rows the leaves produced and bytes they read from files, so far.
 pub fn read_so_far(leaves: &[Arc<dyn ExecutionPlan>]) -> (u64, u64) {
     leaves
@@ -89,16 +101,9 @@ pub fn monitored(
     hooks: TaskHooks,
     started: f64,
 ) -> Result<Arc<dyn ExecutionPlan>> {
-    let mut leaves = Vec::new();
-    plan.apply(|node| {
-        if node.children().is_empty() {
-            leaves.push(Arc::clone(node));
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
     let monitor = Arc::new(Monitor {
         hooks,
-        leaves,
+        leaves: leaves(&plan),
         last_report: Mutex::new(started),
     });
     plan.transform_up(|node| {

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
@@ -19,7 +17,7 @@ use crate::source_store::SourceStore;
 
 use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
-use super::splits::{SplitNames, SplitScans};
+use super::splits::{SplitNames, SplitScans, file_scan};
 use super::stages::{self, CutStage};
 
 /// The session a job is planned in, and the rule that splits its scans (which keeps the
@@ -102,9 +100,7 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
                                 partition,
                             })),
                     }
-                } else if let Some(config) = node
-                    .downcast_ref::<DataSourceExec>()
-                    .and_then(|s| s.data_source().downcast_ref::<FileScanConfig>())
+                } else if let Some(config) = file_scan(node)
                     && let Some(group) = config.file_groups.get(p)
                 {
                     for file in group.iter() {

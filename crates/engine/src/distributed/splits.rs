@@ -155,6 +155,13 @@ pub fn split_scans(
     Ok((plan, names))
 }
 
+/// The scan's config when `node` scans files (Parquet, CSV, ...).
+pub fn file_scan(node: &Arc<dyn ExecutionPlan>) -> Option<&FileScanConfig> {
+    node.downcast_ref::<DataSourceExec>()?
+        .data_source()
+        .downcast_ref::<FileScanConfig>()
+}
+
 /// The scan's config when `node` is a Parquet scan.
 pub fn parquet_scan(node: &Arc<dyn ExecutionPlan>) -> Option<(&FileScanConfig, &ParquetSource)> {
     node.downcast_ref::<DataSourceExec>()?

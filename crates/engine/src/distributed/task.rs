@@ -9,8 +9,6 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::metrics::Time;
@@ -22,7 +20,8 @@ use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
 use super::exchange::{KilnCodec, StageInputExec};
 use super::ipc::BlockWriter;
-use super::monitor::{STOPPED, TaskHooks, monitored};
+use super::monitor::{STOPPED, TaskHooks, leaves, monitored, read_so_far};
+use super::splits::file_scan;
 use super::stages::task_plan;
 use crate::error::EngineError;
 
@@ -203,35 +202,22 @@ fn bind_inputs(
         .map(|t| t.data)
 }
 
-/// (rows from the leaves, bytes read from files, rows read from other stages) so far.
+/// (rows from the leaves, bytes read from files, rows read from other stages).
 fn leaf_metrics(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64, u64) {
-    let (mut rows, mut bytes, mut shuffle_rows) = (0u64, 0u64, 0u64);
-    let _ = plan.apply(|node| {
-        if node.children().is_empty()
-            && let Some(metrics) = node.metrics()
-        {
-            let out = metrics.output_rows().unwrap_or(0) as u64;
-            rows += out;
-            if node.is::<StageInputExec>() {
-                shuffle_rows += out;
-            }
-            bytes += metrics
-                .sum_by_name("bytes_scanned")
-                .map_or(0, |m| m.as_usize() as u64);
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    (rows, bytes, shuffle_rows)
+    let leaves = leaves(plan);
+    let (rows, bytes) = read_so_far(&leaves);
+    let stage_inputs: Vec<_> = leaves
+        .into_iter()
+        .filter(|leaf| leaf.is::<StageInputExec>())
+        .collect();
+    (rows, bytes, read_so_far(&stage_inputs).0)
 }
 
 /// The names of the files the task's partition scans, for error messages.
 fn task_files(plan: &Arc<dyn ExecutionPlan>, partition: usize) -> Vec<String> {
     let mut files = Vec::new();
     let _ = plan.apply(|node| {
-        if let Some(config) = node
-            .downcast_ref::<DataSourceExec>()
-            .and_then(|s| s.data_source().downcast_ref::<FileScanConfig>())
-        {
+        if let Some(config) = file_scan(node) {
             let group = config
                 .file_groups
                 .get(partition)
