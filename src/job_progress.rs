@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use kiln_protocol::{JobEvent, JobId, StageGraph, StageOutput};
+use kiln_protocol::{JobEvent, JobId, StageGraph};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum JobStatus {
@@ -31,8 +31,6 @@ pub struct StageProgress {
     pub done: usize,
     pub running: usize,
     pub failed_attempts: usize,
-    pub output: String,
-    pub operators: Vec<String>,
     pub submitted: bool,
 }
 
@@ -69,13 +67,6 @@ impl JobProgress {
                 done: 0,
                 running: 0,
                 failed_attempts: 0,
-                output: match &s.output {
-                    StageOutput::Shuffle { partitions, .. } => format!("shuffle → {partitions}"),
-                    StageOutput::Gather => "gather".into(),
-                    StageOutput::Broadcast => "broadcast".into(),
-                    StageOutput::Result => "result".into(),
-                },
-                operators: s.operators.iter().map(|o| o.name.clone()).collect(),
                 submitted: false,
             })
             .collect();
@@ -145,7 +136,7 @@ impl JobProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kiln_protocol::{StageGraph, StageSummary, TaskMetrics};
+    use kiln_protocol::{StageGraph, StageOutput, StageSummary, TaskMetrics};
 
     fn submitted() -> JobEvent {
         JobEvent::JobSubmitted {

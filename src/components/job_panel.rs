@@ -1,7 +1,7 @@
 //! How jobs run (workers, partitions, fault injection) and how the last one went: one
 //! row per stage with its tasks done, running and retried, and its event log to save.
 
-use kiln_protocol::JobEvent;
+use kiln_protocol::{JobEvent, StageOutput};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -68,14 +68,21 @@ pub fn JobPanel(props: &Props) -> Html {
                     <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
                 </div>
                 <ol class="stages">
-                    { for job.stages.iter().map(|s| {
+                    { for job.stages.iter().zip(&job.graph.stages).map(|(s, plan)| {
+                        let ops: Vec<&str> = plan.operators.iter().map(|o| o.name.as_str()).collect();
+                        let output = match &plan.output {
+                            StageOutput::Shuffle { partitions, .. } => format!("shuffle → {partitions}"),
+                            StageOutput::Gather => "gather".into(),
+                            StageOutput::Broadcast => "broadcast".into(),
+                            StageOutput::Result => "result".into(),
+                        };
                         let pct = if s.tasks == 0 { 100.0 } else { 100.0 * s.done as f64 / s.tasks as f64 };
                         html! {
                             <li class="stage" data-testid="stage" data-stage={s.id.to_string()}
                                 data-tasks={s.tasks.to_string()} data-done={s.done.to_string()}
                                 data-failed={s.failed_attempts.to_string()}>
                                 <span class="stage-name">{ format!("Stage {}", s.id) }</span>
-                                <span class="stage-ops">{ s.operators.join(" ← ") }</span>
+                                <span class="stage-ops">{ ops.join(" ← ") }</span>
                                 <progress max={s.tasks.max(1).to_string()} value={s.done.to_string()}
                                     title={format!("{pct:.0}%")}></progress>
                                 <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
@@ -83,7 +90,7 @@ pub fn JobPanel(props: &Props) -> Html {
                                 <span class="stage-retried">{
                                     if s.failed_attempts > 0 { format!("{} failed, retried", s.failed_attempts) } else { String::new() }
                                 }</span>
-                                <span class="stage-output">{ &s.output }</span>
+                                <span class="stage-output">{ output }</span>
                             </li>
                         }
                     }) }
