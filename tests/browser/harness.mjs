@@ -2,7 +2,7 @@
 // playwright-core, the independent oracle (DuckDB / pyarrow in the test venv), and
 // helpers that act on the page the way a person does.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,26 @@ export async function readResult(page) {
     rows: [...table.querySelectorAll('tbody tr')].map((tr) =>
       [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('null') ? null : td.textContent))),
   }));
+}
+
+/** Sets a job setting as a person does: types it (or ticks it), then commits it. */
+export async function setSetting(page, testid, value) {
+  const input = page.getByTestId(testid);
+  if (typeof value === 'boolean') {
+    await input.setChecked(value);
+  } else {
+    await input.fill(String(value));
+    await input.dispatchEvent('change');
+  }
+}
+
+/** Clicks "Save event log" and returns the downloaded job events. */
+export async function saveEventLog(page) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('save-events').click(),
+  ]);
+  return JSON.parse(readFileSync(await download.path(), 'utf8'));
 }
 
 export async function resultRowCount(page) {

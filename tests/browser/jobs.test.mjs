@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  withPage, addFiles, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, tempDir, screenshot,
+  withPage, addFiles, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual,
+  tempDir, screenshot, setSetting, saveEventLog,
 } from './harness.mjs';
 
 let page, lake, zones;
@@ -43,15 +44,7 @@ const QUERIES = {
     (SELECT "LocationID" FROM taxi_zone_lookup WHERE "Borough" = 'Manhattan')) u GROUP BY kind ORDER BY kind`,
 };
 
-async function setInput(testid, value) {
-  const input = page.getByTestId(testid);
-  if (typeof value === 'boolean') {
-    await input.setChecked(value);
-  } else {
-    await input.fill(String(value));
-    await input.dispatchEvent('change');
-  }
-}
+const setInput = (testid, value) => setSetting(page, testid, value);
 
 async function settings({ workers = 2, partitions = '', splitMb = 1, fail = 0, kill = false } = {}) {
   await setInput('workers', workers);
@@ -71,13 +64,7 @@ async function job() {
   }));
 }
 
-async function savedEvents() {
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByTestId('save-events').click(),
-  ]);
-  return JSON.parse(readFileSync(await download.path(), 'utf8'));
-}
+const savedEvents = () => saveEventLog(page);
 
 async function checkQuery(name, what) {
   await runSql(page, QUERIES[name]);

@@ -2,7 +2,7 @@
 // 1, 2 and 4 workers (median of 5 runs after a warm-up, with min and max), over generated
 // taxi data, for notes and benchmarks. Usage: node measure-jobs.mjs [ROWS] [SPLIT_MB]
 import path from 'node:path';
-import { startServer, launch, openPage, runSql, generateTaxi, addFiles } from './harness.mjs';
+import { startServer, launch, openPage, runSql, generateTaxi, addFiles, setSetting } from './harness.mjs';
 
 const rows = Number(process.argv[2] ?? 5_000_000);
 const splitMb = Number(process.argv[3] ?? 128);
@@ -23,12 +23,10 @@ try {
   await addFiles(page, [path.join(dir, 'taxi_zone_lookup.parquet')]);
   await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor({ timeout: 120_000 });
   await page.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
-  await page.getByTestId('split-mb').fill(String(splitMb));
-  await page.getByTestId('split-mb').dispatchEvent('change');
+  await setSetting(page, 'split-mb', splitMb);
   console.log(`split ${splitMb} MB; ${rows} generated rows (yellow: ${path.join(dir, 'yellow')}), ${RUNS} runs after a warm-up`);
   for (const workers of [1, 2, 4]) {
-    await page.getByTestId('workers').fill(String(workers));
-    await page.getByTestId('workers').dispatchEvent('change');
+    await setSetting(page, 'workers', workers);
     for (const [name, sql] of Object.entries(QUERIES)) {
       await runSql(page, sql);
       const times = [];

@@ -3,10 +3,11 @@
 // Each task reports its worker's memory (wasm memory only grows, so it is the peak).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import {
   withPage, addFiles, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual,
+  setSetting, saveEventLog,
 } from './harness.mjs';
 
 // About 21 bytes a row: 59M rows give a yellow file of a little over 1 GB.
@@ -23,16 +24,11 @@ withPage(async (opened) => {
     .waitFor({ timeout: 120_000 });
 });
 
-async function setInput(testid, value) {
-  await page.getByTestId(testid).fill(String(value));
-  await page.getByTestId(testid).dispatchEvent('change');
-}
-
 test('a 1 GB file runs in small splits with bounded memory per worker', async () => {
   const size = statSync(file).size;
   assert.ok(size > 1024 ** 3, `the file is ${size} bytes`);
-  await setInput('workers', 2);
-  await setInput('split-mb', 32);
+  await setSetting(page, 'workers', 2);
+  await setSetting(page, 'split-mb', 32);
   const sql = (t) => `SELECT payment_type, count(*) AS trips, sum(fare_amount) AS fares FROM ${t}
     WHERE trip_distance > 1 GROUP BY payment_type ORDER BY payment_type`;
   const started = Date.now();
@@ -42,11 +38,7 @@ test('a 1 GB file runs in small splits with bounded memory per worker', async ()
   assert.equal(await resultRowCount(page), expected.length);
   assertRowsEqual(assert, (await readResult(page)).rows, expected, 'group by over 1 GB');
 
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByTestId('save-events').click(),
-  ]);
-  const events = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  const events = await saveEventLog(page);
   const finished = events.filter((e) => e.event === 'task_finished');
   const scanTasks = finished.filter((e) => e.stage === 0);
   assert.ok(scanTasks.length >= 30, `${scanTasks.length} scan tasks`);

@@ -2,9 +2,10 @@
 // page with its task attempts and quantiles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { withPage, addFiles, runSql, generateTaxi, screenshot } from './harness.mjs';
+import {
+  withPage, addFiles, runSql, generateTaxi, screenshot, setSetting, saveEventLog,
+} from './harness.mjs';
 
 let page;
 
@@ -15,8 +16,7 @@ withPage(async (opened) => {
   await addFiles(page, [path.join(taxiDir, 'taxi_zone_lookup.parquet')]);
   await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
   await page.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
-  await page.getByTestId('workers').fill('2');
-  await page.getByTestId('workers').dispatchEvent('change');
+  await setSetting(page, 'workers', 2);
 });
 
 async function dag() {
@@ -73,17 +73,11 @@ test('a stage\'s page lists every task with quantiles', async () => {
 });
 
 test('the timeline has one lane per worker and one bar per attempt, failed ones marked', async () => {
-  await page.getByTestId('fail-probability').fill('40');
-  await page.getByTestId('fail-probability').dispatchEvent('change');
+  await setSetting(page, 'fail-probability', 40);
   await runSql(page, 'SELECT payment_type, count(*) AS n FROM yellow GROUP BY payment_type');
   await dag();
-  await page.getByTestId('fail-probability').fill('0');
-  await page.getByTestId('fail-probability').dispatchEvent('change');
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByTestId('save-events').click(),
-  ]);
-  const events = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  await setSetting(page, 'fail-probability', 0);
+  const events = await saveEventLog(page);
   const started = events.filter((e) => e.event === 'task_started');
   const timeline = page.getByTestId('timeline');
   const lanes = await timeline.getByTestId('timeline-lane').evaluateAll((gs) => gs.map((g) => Number(g.dataset.worker)));
