@@ -92,11 +92,11 @@ pub fn App() -> Html {
         });
     }
     let on_save_events = {
-        let job = state.job.clone();
+        let job = state.shown_job();
         let dispatch = dispatcher.to_callback();
         Callback::from(move |_: ()| {
             let Some(job) = &job else { return };
-            let json = job_panel::events_json(&job.events);
+            let json = job_panel::events_json(&job.events.events());
             let bytes = js_sys::Uint8Array::from(json.as_bytes());
             let name = format!("kiln-job-{}-events.json", job.job_id);
             if let Err(e) = download::save(&bytes, &name, "application/json") {
@@ -106,6 +106,25 @@ pub fn App() -> Html {
                     location: None,
                 }));
             }
+        })
+    };
+    let on_load_events = {
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |file: web_sys::File| {
+            let dispatch = dispatch.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let name = file.name();
+                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+                let events = text
+                    .map_err(|e| crate::engine_client::describe(&e))
+                    .and_then(|t| job_panel::parse_events(&t.as_string().unwrap_or_default()))
+                    .map_err(|message| UserError {
+                        context: format!("loading the event log {name}"),
+                        message,
+                        location: None,
+                    });
+                dispatch.emit(Action::LoadEventLog(events));
+            });
         })
     };
     let on_page = {
@@ -174,15 +193,21 @@ pub fn App() -> Html {
                 </aside>
                 <main class="main">
                     <SqlEditor value={state.sql.clone()} tables={state.tables.clone()}
-                        on_change={on_sql_change} on_run={on_run} on_stop={on_stop}
+                        on_change={on_sql_change} on_run={on_run} on_stop={on_stop.clone()}
                         can_run={state.can_run()} running={state.query_running()} />
                     if let Some(error) = state.error.clone() {
                         <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
                     }
-                    <JobPanel settings={state.settings.clone()} job={state.job.clone()}
+                    <JobPanel settings={state.settings.clone()} jobs={state.jobs.clone()}
+                        shown={state.shown_job} view={state.job_view}
+                        selected_stage={state.selected_stage} scrub_ms={state.scrub_ms}
                         on_settings={on_settings} on_save_events={on_save_events}
-                        selected_stage={state.selected_stage}
-                        on_select_stage={dispatcher.to_callback().reform(Action::SelectStage)} />
+                        on_load_events={on_load_events}
+                        on_select_stage={dispatcher.to_callback().reform(Action::SelectStage)}
+                        on_show_job={dispatcher.to_callback().reform(Action::ShowJob)}
+                        on_view={dispatcher.to_callback().reform(Action::ShowJobView)}
+                        on_scrub={dispatcher.to_callback().reform(Action::Scrub)}
+                        on_cancel={on_stop.clone()} />
                     <div class="view">
                     <div class="tabs" role="tablist">
                         { tab(View::Results, "Results".into(), "tab-results") }

@@ -8,8 +8,8 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    IncomingFile, JobOptions, Request, RequestBody, RequestId, Response, ResponseBody, StoreSource,
-    UserError,
+    IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId, Response, ResponseBody,
+    StoreSource, UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -59,7 +59,14 @@ struct Inner {
     /// The pool that runs jobs' tasks, and the job running on it.
     runner: JobRunner,
     settings: RunSettings,
+    /// Job events not yet handed to the page's state: they go in batches, at most one
+    /// per `EVENT_BATCH_MS`, so a job of a thousand tasks re-renders ten times a second
+    /// rather than once per worker message.
+    unsent_events: Vec<JobEvent>,
+    flush_scheduled: bool,
 }
+
+const EVENT_BATCH_MS: i32 = 100;
 
 struct Outgoing {
     request: Request,
@@ -126,6 +133,8 @@ impl EngineClient {
                 handlers: None,
                 runner: JobRunner::default(),
                 settings,
+                unsent_events: Vec::new(),
+                flush_scheduled: false,
             })),
         }
     }
@@ -272,7 +281,7 @@ impl EngineClient {
     fn apply_effects(&self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Events(events) => self.dispatch(Action::JobEvents(events)),
+                Effect::Events(events) => self.queue_events(events),
                 Effect::Finish {
                     request_id,
                     body,
@@ -286,6 +295,7 @@ impl EngineClient {
                         files: Vec::new(),
                         blocks,
                     };
+                    self.flush_events();
                     let ready = self.inner.borrow().ready;
                     if ready {
                         self.post(out);
@@ -293,11 +303,57 @@ impl EngineClient {
                         self.inner.borrow_mut().queue.push_back(out);
                     }
                 }
-                Effect::Fail { request_id, error } => self.dispatch(Action::Received(Response {
-                    id: request_id,
-                    body: ResponseBody::Error { error },
-                })),
+                Effect::Fail { request_id, error } => {
+                    self.flush_events();
+                    self.dispatch(Action::Received(Response {
+                        id: request_id,
+                        body: ResponseBody::Error { error },
+                    }))
+                }
             }
+        }
+    }
+
+    /// A job's start and end show at once; what happens between waits for the next batch.
+    fn queue_events(&self, events: Vec<JobEvent>) {
+        let now = events
+            .iter()
+            .any(|e| e.is_terminal() || matches!(e, JobEvent::JobSubmitted { .. }));
+        let schedule = {
+            let mut inner = self.inner.borrow_mut();
+            inner.unsent_events.extend(events);
+            !now && !std::mem::replace(&mut inner.flush_scheduled, true)
+        };
+        if now {
+            self.flush_events();
+        } else if schedule {
+            let weak = Rc::downgrade(&self.inner);
+            let flush = Closure::once_into_js(move || {
+                if let Some(inner) = weak.upgrade() {
+                    EngineClient { inner }.flush_events();
+                }
+            });
+            let scheduled = web_sys::window().and_then(|w| {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    flush.unchecked_ref(),
+                    EVENT_BATCH_MS,
+                )
+                .ok()
+            });
+            if scheduled.is_none() {
+                self.flush_events();
+            }
+        }
+    }
+
+    fn flush_events(&self) {
+        let events = {
+            let mut inner = self.inner.borrow_mut();
+            inner.flush_scheduled = false;
+            std::mem::take(&mut inner.unsent_events)
+        };
+        if !events.is_empty() {
+            self.dispatch(Action::JobEvents(events));
         }
     }
 

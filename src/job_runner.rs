@@ -22,6 +22,8 @@ pub struct RunSettings {
 
 impl RunSettings {
     pub const MAX_WORKERS: usize = 16;
+    /// Enough to show what too many small tasks cost (Spark's default is 200).
+    pub const MAX_PARTITIONS: usize = 2048;
 
     pub fn new(workers: usize) -> Self {
         Self {
@@ -42,7 +44,9 @@ impl RunSettings {
     pub fn apply(&mut self, change: SettingChange) {
         match change {
             SettingChange::Workers(n) => self.workers = n.clamp(1, Self::MAX_WORKERS),
-            SettingChange::Partitions(p) => self.partitions = p.map(|p| p.clamp(1, 256)),
+            SettingChange::Partitions(p) => {
+                self.partitions = p.map(|p| p.clamp(1, Self::MAX_PARTITIONS))
+            }
             SettingChange::SplitMb(mb) => self.split_mb = mb.clamp(1, 4096),
             SettingChange::FailPercent(p) => self.fail_probability = (p / 100.0).clamp(0.0, 1.0),
             SettingChange::CrashAWorker(on) => self.kill_a_worker = on,

@@ -4,6 +4,7 @@ mod app;
 mod components;
 mod download;
 mod engine_client;
+mod event_log;
 mod files;
 mod format;
 mod job_progress;

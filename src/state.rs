@@ -142,10 +142,43 @@ pub struct AppState {
     pub error: Option<ShownError>,
     pub view: View,
     pub settings: RunSettings,
-    /// The last job run on the pool, live while it runs.
-    pub job: Option<Rc<JobProgress>>,
+    /// Every job of the session, oldest first, and event logs loaded to replay; the
+    /// last one run is live while it runs.
+    pub jobs: Vec<Rc<JobProgress>>,
+    /// The job whose views are open, by index in `jobs`; `None` follows the newest.
+    pub shown_job: Option<usize>,
+    pub job_view: JobView,
     /// The stage whose page is open.
     pub selected_stage: Option<usize>,
+    /// A finished job's views as they were this many ms into it (the timeline's scrub).
+    pub scrub_ms: Option<f64>,
+}
+
+/// The views of a job, one at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobView {
+    Stages,
+    Plans,
+    Timeline,
+    Jobs,
+}
+
+impl JobView {
+    pub const ALL: [JobView; 4] = [
+        JobView::Stages,
+        JobView::Plans,
+        JobView::Timeline,
+        JobView::Jobs,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobView::Stages => "Stages",
+            JobView::Plans => "Plans",
+            JobView::Timeline => "Timeline",
+            JobView::Jobs => "Jobs",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -173,14 +206,37 @@ pub enum Action {
     Settings(SettingChange),
     /// Opens a stage's page, or closes it when it is the open one.
     SelectStage(usize),
+    /// Opens the views of the session's job at this index.
+    ShowJob(usize),
+    ShowJobView(JobView),
+    Scrub(Option<f64>),
+    /// A saved event log to replay, or why it could not be read.
+    LoadEventLog(Result<Vec<JobEvent>, UserError>),
 }
 
 impl AppState {
+    /// The job whose views are open.
+    pub fn shown_job(&self) -> Option<Rc<JobProgress>> {
+        match self.shown_job {
+            Some(i) => self.jobs.get(i).cloned(),
+            None => self.jobs.last().cloned(),
+        }
+    }
+
+    fn show_job(&mut self, index: Option<usize>) {
+        self.shown_job = index;
+        self.selected_stage = None;
+        self.scrub_ms = None;
+    }
+
     pub fn new(sql: String, settings: RunSettings) -> Self {
         AppState {
             settings,
-            job: None,
+            jobs: Vec::new(),
+            shown_job: None,
+            job_view: JobView::Stages,
             selected_stage: None,
+            scrub_ms: None,
             engine: Engine::Loading,
             in_flight: Vec::new(),
             tables: Rc::new(Vec::new()),
@@ -258,14 +314,46 @@ impl AppState {
             Action::JobEvents(events) => {
                 for event in &events {
                     if let Some(job) = JobProgress::start(event) {
-                        self.job = Some(Rc::new(job));
-                        self.selected_stage = None;
-                    } else if let Some(job) = &mut self.job {
+                        self.jobs.push(Rc::new(job));
+                        self.show_job(None);
+                    } else if let Some(job) = self
+                        .jobs
+                        .iter_mut()
+                        .rev()
+                        .find(|j| !j.replayed && j.job_id == event.job_id())
+                    {
                         Rc::make_mut(job).apply(event);
                     }
                 }
             }
             Action::Settings(change) => self.settings.apply(change),
+            Action::ShowJob(index) => {
+                if index < self.jobs.len() {
+                    self.show_job(Some(index));
+                    self.job_view = JobView::Stages;
+                }
+            }
+            Action::ShowJobView(view) => self.job_view = view,
+            Action::Scrub(at) => self.scrub_ms = at,
+            Action::LoadEventLog(Ok(events)) => match JobProgress::replay(&events, None) {
+                Some(mut job) => {
+                    job.replayed = true;
+                    self.jobs.push(Rc::new(job));
+                    self.show_job(Some(self.jobs.len() - 1));
+                    self.job_view = JobView::Stages;
+                }
+                None => {
+                    self.error = Some(ShownError {
+                        error: UserError {
+                            context: "loading an event log".into(),
+                            message: "the log does not start with a job_submitted event".into(),
+                            location: None,
+                        },
+                        sql: None,
+                    })
+                }
+            },
+            Action::LoadEventLog(Err(error)) => self.error = Some(ShownError { error, sql: None }),
             Action::SelectStage(stage) => {
                 self.selected_stage = (self.selected_stage != Some(stage)).then_some(stage);
             }

@@ -1,25 +1,41 @@
-//! How jobs run (workers, partitions, fault injection) and how the last one went: one
-//! row per stage with its tasks done, running and retried, and its event log to save.
+//! How jobs run (workers, partitions, fault injection) and the views of one job of the
+//! session: its progress (bar, input rates, ETA, cancel), then one view at a time:
+//! stages (DAG, list, a stage's page), plans, the task timeline, and the jobs list.
+
+use std::rc::Rc;
 
 use kiln_protocol::{JobEvent, StageOutput};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::jobs_list::JobsList;
 use crate::components::number_field::NumberField;
+use crate::components::plan_view::PlanView;
 use crate::components::stage_dag::StageDag;
 use crate::components::stage_page::StagePage;
 use crate::components::timeline::Timeline;
+use crate::format::{elapsed_ms, human_bytes};
 use crate::job_progress::{JobProgress, JobStatus};
 use crate::job_runner::{RunSettings, SettingChange};
+use crate::state::JobView;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub settings: RunSettings,
-    pub job: Option<std::rc::Rc<JobProgress>>,
+    pub jobs: Vec<Rc<JobProgress>>,
+    /// Index in `jobs` of the job whose views are open; `None` is the newest.
+    pub shown: Option<usize>,
+    pub view: JobView,
+    pub selected_stage: Option<usize>,
+    pub scrub_ms: Option<f64>,
     pub on_settings: Callback<SettingChange>,
     pub on_save_events: Callback<()>,
-    pub selected_stage: Option<usize>,
+    pub on_load_events: Callback<web_sys::File>,
     pub on_select_stage: Callback<usize>,
+    pub on_show_job: Callback<usize>,
+    pub on_view: Callback<JobView>,
+    pub on_scrub: Callback<Option<f64>>,
+    pub on_cancel: Callback<()>,
 }
 
 #[component]
@@ -47,67 +63,88 @@ pub fn JobPanel(props: &Props) -> Html {
             .is_some_and(|i| i.checked());
         SettingChange::CrashAWorker(checked)
     });
-    let on_save = props.on_save_events.reform(|_: MouseEvent| ());
+    let on_load = {
+        let on_load_events = props.on_load_events.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<HtmlInputElement>() else {
+                return;
+            };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                on_load_events.emit(file);
+            }
+            // The same file again is a new load.
+            input.set_value("");
+        })
+    };
 
-    let progress = props.job.as_ref().map(|job| {
-        let (done, total) = job.tasks();
-        let status = match &job.status {
-            JobStatus::Failed(message) => format!("failed: {message}"),
-            other => other.as_str().to_string(),
-        };
+    let shown_index = props
+        .shown
+        .or_else(|| props.jobs.len().checked_sub(1))
+        .filter(|i| *i < props.jobs.len());
+    let job = shown_index.map(|i| props.jobs[i].clone());
+    // A finished job scrubbed to a moment is replayed up to it for every view.
+    let scrub = props
+        .scrub_ms
+        .filter(|_| job.as_ref().is_some_and(|j| j.status != JobStatus::Running));
+    let at_scrub = use_memo((job.clone(), scrub.map(f64::to_bits)), |(job, at)| {
+        let job = job.as_ref()?;
+        Some(match at.map(f64::from_bits) {
+            Some(t) => JobProgress::replay(&job.events.events(), Some(t))
+                .map_or_else(|| job.clone(), Rc::new),
+            None => job.clone(),
+        })
+    });
+    let view_job = (*at_scrub).clone();
+
+    let tabs = JobView::ALL.iter().map(|v| {
+        let active = *v == props.view;
+        let onclick = props.on_view.reform({
+            let v = *v;
+            move |_: MouseEvent| v
+        });
         html! {
-            <div class="job" data-testid="job" data-status={job.status.as_str()}
-                data-job={job.job_id.to_string()} data-workers={job.workers.to_string()}>
-                <div class="job-head">
-                    <strong>{ format!("Job {}", job.job_id) }</strong>
-                    <span data-testid="job-status">{ status }</span>
-                    <span>{ format!("{done}/{total} tasks, {} stages, {:.0} ms", job.stages.len(), job.elapsed_ms) }</span>
-                    if job.lost_workers > 0 {
-                        <span class="job-lost">{ format!("{} worker(s) lost and replaced", job.lost_workers) }</span>
-                    }
-                    <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
-                </div>
-                <ol class="stages">
-                    { for job.stages.iter().zip(&job.graph.stages).map(|(s, plan)| {
-                        let ops: Vec<&str> = plan.operators.iter().map(|o| o.name.as_str()).collect();
-                        let output = match &plan.output {
-                            StageOutput::Shuffle { partitions, .. } => format!("shuffle → {partitions}"),
-                            StageOutput::Gather => "gather".into(),
-                            StageOutput::Broadcast => "broadcast".into(),
-                            StageOutput::Result => "result".into(),
-                        };
-                        let pct = if s.tasks == 0 { 100.0 } else { 100.0 * s.done as f64 / s.tasks as f64 };
-                        html! {
-                            <li class="stage" data-testid="stage" data-stage={s.id.to_string()}
-                                data-tasks={s.tasks.to_string()} data-done={s.done.to_string()}
-                                data-failed={s.failed_attempts.to_string()}>
-                                <span class="stage-name">{ format!("Stage {}", s.id) }</span>
-                                <span class="stage-ops">{ ops.join(" ← ") }</span>
-                                <progress max={s.tasks.max(1).to_string()} value={s.done.to_string()}
-                                    title={format!("{pct:.0}%")}></progress>
-                                <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
-                                <span>{ if s.running > 0 { format!("{} running", s.running) } else { String::new() } }</span>
-                                <span class="stage-retried">{
-                                    if s.failed_attempts > 0 { format!("{} failed, retried", s.failed_attempts) } else { String::new() }
-                                }</span>
-                                <span class="stage-output">{ output }</span>
-                            </li>
-                        }
-                    }) }
-                </ol>
-                <div class="dag-scroll">
-                    <StageDag job={job.clone()} selected={props.selected_stage}
-                        on_select={props.on_select_stage.clone()} />
-                </div>
-                <div class="dag-scroll">
-                    <Timeline events={job.events.clone()} elapsed_ms={job.elapsed_ms} />
-                </div>
-                if let Some(stage) = props.selected_stage {
-                    <StagePage stage={stage} events={job.events.clone()} />
+            <button class={classes!("tab", active.then_some("active"))} role="tab" data-testid="job-view-tab"
+                data-view={v.label().to_lowercase()} aria-selected={active.to_string()} onclick={onclick}>
+                { v.label() }
+                if *v == JobView::Jobs {
+                    { format!(" ({})", props.jobs.len()) }
                 }
-            </div>
+            </button>
         }
     });
+
+    let head = job.as_ref().map(|job| job_head(job, props));
+    let content = match (props.view, &job, &view_job) {
+        (JobView::Jobs, _, _) => html! {
+            <JobsList jobs={props.jobs.clone()} shown={shown_index} on_show={props.on_show_job.clone()} />
+        },
+        (_, Some(job), Some(view_job)) => match props.view {
+            JobView::Stages => html! {
+                <>
+                <div class="dag-scroll">
+                    <StageDag job={view_job.clone()} selected={props.selected_stage}
+                        on_select={props.on_select_stage.clone()} />
+                </div>
+                { stage_list(view_job) }
+                if let Some(stage) = props.selected_stage {
+                    <StagePage stage={stage} job={view_job.clone()} />
+                }
+                </>
+            },
+            JobView::Plans => html! { <PlanView job={job.clone()} /> },
+            JobView::Timeline => {
+                let on_scrub = (job.status != JobStatus::Running).then(|| props.on_scrub.clone());
+                html! {
+                    <div class="dag-scroll">
+                        <Timeline job={view_job.clone()} span_ms={job.elapsed_ms} scrub_ms={scrub}
+                            on_scrub={on_scrub} />
+                    </div>
+                }
+            }
+            JobView::Jobs => Html::default(),
+        },
+        _ => html! { <p class="empty">{"Run a query to see its job here."}</p> },
+    };
 
     html! {
         <section class="job-panel" data-testid="job-panel">
@@ -116,7 +153,8 @@ pub fn JobPanel(props: &Props) -> Html {
                     min="1" max={RunSettings::MAX_WORKERS.to_string()} on_commit={on_workers} />
                 <NumberField label="Tasks per shuffle" testid="partitions"
                     value={settings.partitions.map(|p| p.to_string()).unwrap_or_default()}
-                    placeholder={(2 * settings.workers).to_string()} min="1" max="256"
+                    placeholder={(2 * settings.workers).to_string()} min="1"
+                    max={RunSettings::MAX_PARTITIONS.to_string()}
                     on_commit={on_partitions} />
                 <NumberField label="Split MB" testid="split-mb" value={settings.split_mb.to_string()}
                     min="1" on_commit={on_split} />
@@ -129,13 +167,116 @@ pub fn JobPanel(props: &Props) -> Html {
                         onchange={on_kill} />
                     {" Crash a worker mid-job"}
                 </label>
+                <label class="load-events link" title="Replay a saved event log in these views">
+                    {"Load event log…"}
+                    <input type="file" accept=".json,application/json" data-testid="load-events"
+                        onchange={on_load} />
+                </label>
             </div>
-            { progress.unwrap_or_default() }
+            { head.unwrap_or_default() }
+            <div class="tabs job-tabs" role="tablist">{ for tabs }</div>
+            <div class="job-view" data-testid="job-view" data-view={props.view.label().to_lowercase()}>
+                { content }
+            </div>
         </section>
+    }
+}
+
+/// The job's line: status, a progress bar that never goes back, input rates, elapsed
+/// time and ETA, and what can be done with it.
+fn job_head(job: &Rc<JobProgress>, props: &Props) -> Html {
+    let (done, total) = job.tasks();
+    let status = match &job.status {
+        JobStatus::Failed(message) => format!("failed: {message}"),
+        other => other.as_str().to_string(),
+    };
+    let (rows_per_s, bytes_per_s) = job.rates();
+    let (rows, bytes) = job.scanned();
+    let pct = 100.0 * job.fraction;
+    let eta = job.eta_ms().map(|ms| format!("ETA {}", elapsed_ms(ms)));
+    let running = job.status == JobStatus::Running && !job.replayed;
+    let on_save = props.on_save_events.reform(|_: MouseEvent| ());
+    let on_cancel = props.on_cancel.reform(|_: MouseEvent| ());
+    html! {
+        <div class="job" data-testid="job" data-status={job.status.as_str()}
+            data-job={job.job_id.to_string()} data-workers={job.workers.to_string()}
+            data-replayed={job.replayed.to_string()}>
+            <div class="job-head">
+                <strong>{ format!("Job {}", job.job_id) }{ if job.replayed { " (replayed)" } else { "" } }</strong>
+                <span data-testid="job-status">{ status }</span>
+                <progress class="job-progress" data-testid="job-progress" max="100"
+                    value={format!("{pct:.1}")} data-fraction={job.fraction.to_string()}></progress>
+                <span data-testid="job-percent">{ format!("{pct:.0}%") }</span>
+                <span>{ format!("{done}/{total} tasks · {} stages", job.stages.len()) }</span>
+                <span data-testid="job-elapsed">{ elapsed_ms(job.elapsed_ms) }</span>
+                if let Some(eta) = eta {
+                    <span data-testid="job-eta">{ eta }</span>
+                }
+                <span data-testid="job-rates" data-rows={rows.to_string()} data-bytes={bytes.to_string()}
+                    title={format!("{rows} rows, {} read from files", human_bytes(bytes))}>
+                    { format!("{} rows/s · {}/s", compact_rate(rows_per_s), human_bytes(bytes_per_s as u64)) }
+                </span>
+                if job.lost_workers > 0 {
+                    <span class="job-lost">{ format!("{} worker(s) lost and replaced", job.lost_workers) }</span>
+                }
+                if running {
+                    <button class="danger small" data-testid="cancel-job" onclick={on_cancel}>{"Cancel"}</button>
+                }
+                <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
+            </div>
+        </div>
+    }
+}
+
+fn compact_rate(per_s: f64) -> String {
+    if per_s >= 1e6 {
+        format!("{:.1}M", per_s / 1e6)
+    } else if per_s >= 1e3 {
+        format!("{:.1}k", per_s / 1e3)
+    } else {
+        format!("{per_s:.0}")
+    }
+}
+
+/// One row per stage with its progress and its output.
+fn stage_list(job: &JobProgress) -> Html {
+    html! {
+        <ol class="stages">
+            { for job.stages.iter().zip(&job.graph.stages).map(|(s, plan)| {
+                let ops: Vec<&str> = plan.operators.iter().map(|o| o.name.as_str()).collect();
+                let output = match &plan.output {
+                    StageOutput::Shuffle { partitions, .. } => format!("shuffle → {partitions}"),
+                    StageOutput::Gather => "gather".into(),
+                    StageOutput::Broadcast => "broadcast".into(),
+                    StageOutput::Result => "result".into(),
+                };
+                let pct = 100.0 * s.fraction;
+                html! {
+                    <li class="stage" data-testid="stage" data-stage={s.id.to_string()}
+                        data-tasks={s.tasks.to_string()} data-done={s.done.to_string()}
+                        data-failed={s.failed_attempts.to_string()}>
+                        <span class="stage-name">{ format!("Stage {}", s.id) }</span>
+                        <span class="stage-ops">{ ops.join(" ← ") }</span>
+                        <progress max="100" value={format!("{pct:.1}")} title={format!("{pct:.0}%")}></progress>
+                        <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
+                        <span>{ if s.running > 0 { format!("{} running", s.running) } else { String::new() } }</span>
+                        <span class="stage-retried">{
+                            if s.failed_attempts > 0 { format!("{} failed, retried", s.failed_attempts) } else { String::new() }
+                        }</span>
+                        <span class="stage-output">{ output }</span>
+                    </li>
+                }
+            }) }
+        </ol>
     }
 }
 
 /// The event log as the JSON file "Save event log" writes.
 pub fn events_json(events: &[JobEvent]) -> String {
     serde_json::to_string_pretty(events).unwrap_or_else(|_| "[]".into())
+}
+
+/// A saved event log, as "Load event log" reads it.
+pub fn parse_events(text: &str) -> Result<Vec<JobEvent>, String> {
+    serde_json::from_str(text).map_err(|e| format!("not a Kiln event log: {e}"))
 }

@@ -6,7 +6,7 @@
 use kiln_protocol::{StageGraph, StageOutput};
 use yew::prelude::*;
 
-use crate::job_progress::{JobProgress, StageProgress};
+use crate::job_progress::{JobProgress, JobStatus, StageProgress};
 
 const BOX_W: f64 = 230.0;
 const GAP_X: f64 = 90.0;
@@ -49,6 +49,16 @@ fn column_name(key: &str) -> String {
 fn height(ops: usize) -> f64 {
     let lines = ops.min(MAX_OPS) + usize::from(ops > MAX_OPS);
     HEAD + LINE * lines as f64 + 8.0
+}
+
+/// `12.3M`-style counts, to fit beside an operator's name.
+fn compact(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1}M", n as f64 / 1e6),
+        _ => format!("{:.1}G", n as f64 / 1e9),
+    }
 }
 
 pub fn status(stage: &StageProgress) -> &'static str {
@@ -134,31 +144,55 @@ pub fn StageDag(props: &Props) -> Html {
         .zip(&placed)
         .map(|(s, p)| {
             let progress = props.job.stages.iter().find(|x| x.id == s.id);
-            let state = progress.map_or("waiting", status);
+            let ended_badly = matches!(props.job.status, JobStatus::Failed(_) | JobStatus::Cancelled);
+            let state = match progress {
+                // A stage under way when its job failed or was cancelled failed with it.
+                Some(x) if ended_badly && x.submitted && status(x) != "done" => "failed",
+                Some(x) => status(x),
+                None => "waiting",
+            };
             let failed = progress.is_some_and(|x| x.failed_attempts > 0);
             let (done, tasks) = progress.map_or((0, s.tasks), |x| (x.done, x.tasks));
-            let pct = (100 * done).checked_div(tasks).unwrap_or(100);
+            let fraction = progress.map_or(0.0, |x| x.fraction);
+            let pct = (100.0 * fraction).floor();
+            // Output rows per operator, once a task has finished and measured them.
+            let rows: Vec<Option<u64>> = match progress {
+                Some(x) if x.done > 0 => x.operators.iter().map(|m| Some(m.output_rows)).collect(),
+                _ => Vec::new(),
+            };
             let select = {
                 let on_select = props.on_select.clone();
                 let id = s.id;
                 Callback::from(move |_: MouseEvent| on_select.emit(id))
             };
             let selected = props.selected == Some(s.id);
-            let ops: Vec<&str> = s.operators.iter().map(|o| o.name.as_str()).collect();
+            let ops: Vec<(usize, &str)> = s.operators.iter().map(|o| (o.depth, o.name.as_str())).collect();
             let shown = ops.len().min(MAX_OPS);
             html! {
                 <g class={classes!("dag-stage", state, failed.then_some("retried"), selected.then_some("selected"))}
                     data-testid="dag-stage" data-stage={s.id.to_string()} data-status={state}
                     transform={format!("translate({},{})", p.x, p.y)} onclick={select}>
-                    <title>{ format!("Stage {}: {done}/{tasks} tasks", s.id) }</title>
+                    <title>{ format!("Stage {}: {done}/{tasks} tasks, {pct}% done", s.id) }</title>
                     <rect width={BOX_W.to_string()} height={p.h.to_string()} rx="6" />
                     <rect class="dag-bar" y={(p.h - 4.0).to_string()} height="4"
-                        width={(BOX_W * pct as f64 / 100.0).to_string()} />
+                        width={(BOX_W * fraction).to_string()} />
                     <text class="dag-title" x="10" y="18">
                         { format!("Stage {}  ·  {done}/{tasks} tasks", s.id) }
+                        if state == "running" {
+                            { format!("  ·  {pct}%") }
+                        }
                     </text>
-                    { for ops.iter().take(shown).enumerate().map(|(i, op)| html! {
-                        <text class="dag-op" x="14" y={(HEAD + 6.0 + LINE * i as f64).to_string()}>{ *op }</text>
+                    { for ops.iter().take(shown).enumerate().map(|(i, (depth, op))| {
+                        let y = (HEAD + 6.0 + LINE * i as f64).to_string();
+                        html! {
+                            <>
+                            <text class="dag-op" x={(12 + 8 * depth.min(&6)).to_string()} y={y.clone()}>{ *op }</text>
+                            if let Some(Some(n)) = rows.get(i) {
+                                <text class="dag-rows" data-testid="dag-op-rows" x={(BOX_W - 8.0).to_string()} y={y}
+                                    text-anchor="end">{ compact(*n) }</text>
+                            }
+                            </>
+                        }
                     }) }
                     if ops.len() > shown {
                         <text class="dag-op" x="14" y={(HEAD + 6.0 + LINE * shown as f64).to_string()}>
@@ -191,6 +225,7 @@ mod tests {
             operators: Vec::new(),
             inputs,
             output: StageOutput::Result,
+            input_bytes: 0,
         }
     }
 

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use kiln_protocol::{JobEvent, TaskMetrics, WorkerId};
 use yew::prelude::*;
 
-use crate::format::{elapsed_ms, human_bytes};
+use crate::format::{elapsed_ms, group_digits, human_bytes};
+use crate::job_progress::JobProgress;
 
 /// A summary line: its name, the metric, and how a value of it is shown.
 type SummaryRow = (&'static str, fn(&TaskMetrics) -> f64, fn(f64) -> String);
@@ -18,7 +19,7 @@ const SKEW_RATIO: f64 = 2.0;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub stage: usize,
-    pub events: Rc<Vec<JobEvent>>,
+    pub job: Rc<JobProgress>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -104,7 +105,9 @@ pub fn attempts(events: &[JobEvent], stage: Option<usize>) -> Vec<Attempt> {
 }
 
 fn find(out: &mut [Attempt], stage: usize, task: usize, attempt: u32) -> Option<&mut Attempt> {
+    // The attempt a report is about is almost always among the latest started.
     out.iter_mut()
+        .rev()
         .find(|a| a.stage == stage && a.task == task && a.attempt == attempt)
 }
 
@@ -124,7 +127,13 @@ fn skewed(q: &[f64; 5]) -> bool {
 
 #[component]
 pub fn StagePage(props: &Props) -> Html {
-    let attempts = attempts(&props.events, Some(props.stage));
+    let attempts = attempts(&props.job.events.events(), Some(props.stage));
+    let operators = props
+        .job
+        .graph
+        .stages
+        .get(props.stage)
+        .zip(props.job.stages.get(props.stage));
     let done: Vec<&TaskMetrics> = attempts.iter().filter_map(|a| a.metrics.as_ref()).collect();
     let rows: [SummaryRow; 5] = [
         ("Duration", |m| m.duration_ms, elapsed_ms),
@@ -173,6 +182,25 @@ pub fn StagePage(props: &Props) -> Html {
                 <thead><tr><th></th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
                 <tbody>{ summary }</tbody>
             </table>
+            if let Some((summary, progress)) = operators {
+                <table class="operators" data-testid="operator-table">
+                    <thead><tr>
+                        <th class="name">{"operator"}</th><th>{"output rows"}</th><th>{"compute"}</th>
+                        <th>{"bytes read"}</th><th>{"spilled"}</th>
+                    </tr></thead>
+                    <tbody>
+                        { for summary.operators.iter().zip(&progress.operators).map(|(op, m)| html! {
+                            <tr data-testid="operator-row">
+                                <td class="name" style={format!("padding-left: {}px", 8 + 12 * op.depth)}>{ op.name.clone() }</td>
+                                <td>{ group_digits(m.output_rows) }</td>
+                                <td>{ elapsed_ms(m.elapsed_compute_ns as f64 / 1e6) }</td>
+                                <td>{ if m.bytes_scanned > 0 { human_bytes(m.bytes_scanned) } else { String::new() } }</td>
+                                <td>{ if m.spill_count > 0 { human_bytes(m.spilled_bytes) } else { String::new() } }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
             <table class="tasks" data-testid="task-table">
                 <thead><tr>
                     <th>{"task"}</th><th>{"split"}</th><th>{"worker"}</th><th>{"attempt"}</th><th>{"status"}</th>

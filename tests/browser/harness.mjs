@@ -109,10 +109,20 @@ export async function runSql(page, sql) {
   await editor.click();
   await editor.press('Control+a');
   await editor.fill(sql);
+  // Watch for this run's busy state, so a quick run is not mistaken for the last one.
+  await page.evaluate(() => {
+    window.kilnSawRunning = false;
+    const status = document.querySelector('[data-testid=status]');
+    window.kilnRunWatch?.disconnect();
+    window.kilnRunWatch = new MutationObserver(() => {
+      if (status.dataset.state === 'running') window.kilnSawRunning = true;
+    });
+    window.kilnRunWatch.observe(status, { attributes: true, attributeFilter: ['data-state'] });
+  });
   await editor.press('Control+Enter');
   await page.waitForFunction(() => {
     const s = document.querySelector('[data-testid=status]');
-    return s && s.dataset.state !== 'running';
+    return window.kilnSawRunning && s && s.dataset.state !== 'running';
   }, null, { timeout: 120_000 });
   await page.waitForFunction(() =>
     document.querySelector('[data-testid=result-table]') || document.querySelector('[data-testid=error-panel]'),
@@ -147,6 +157,18 @@ export async function saveEventLog(page) {
     page.getByTestId('save-events').click(),
   ]);
   return JSON.parse(readFileSync(await download.path(), 'utf8'));
+}
+
+/** Opens one of a job's views (stages, plans, timeline, jobs) by its tab. */
+export async function showJobView(page, view) {
+  await page.locator(`[data-testid=job-view-tab][data-view=${view}]`).click();
+  await page.locator(`[data-testid=job-view][data-view=${view}]`).waitFor();
+}
+
+/** A screenshot at the page's 1280x800 with the job panel scrolled into view. */
+export async function screenshotJobPanel(page, name) {
+  await page.getByTestId('job-panel').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await screenshot(page, name);
 }
 
 export async function resultRowCount(page) {

@@ -168,3 +168,46 @@ def test_single_file_split_into_tasks(query, workers, lake, duck):
     duck.execute(f"CREATE VIEW one AS SELECT * FROM read_parquet('{one}')")
     ordered = "ORDER BY total_amount DESC" in query and "LIMIT 7" in query
     kiln.compare_query(duck, query, {"one": one}, ordered=ordered, extra=["--workers", str(workers), *SPLIT])
+
+
+def test_operator_metrics_add_up_to_the_data(tmp_path):
+    """EXPLAIN ANALYZE per operator, summed over tasks: the filter's output rows equal
+    DuckDB's count and the scan's pruned row groups equal those pyarrow's statistics
+    rule out."""
+    import duckdb
+    import pyarrow as pa
+
+    n, per_group, threshold = 100_000, 10_000, 73_000
+    path = tmp_path / "sorted.parquet"
+    pq.write_table(pa.table({"x": pa.array(range(n), pa.int64()),
+                             "y": pa.array([i % 7 for i in range(n)], pa.int64())}),
+                   path, row_group_size=per_group, compression="zstd")
+    query = f"SELECT y, count(*) AS c FROM t WHERE x >= {threshold} GROUP BY y"
+    events_path = tmp_path / "events.json"
+    kiln.sql(query, {"t": path}, extra=["--workers", "2", "--split-mb", "1", "--events", str(events_path)])
+    events = json.loads(events_path.read_text())
+    submitted = events[0]
+    nodes = submitted["plans"]["physical"]["nodes"]
+    assert submitted["plans"]["logical"]["nodes"][0]["name"] == "Projection"
+    totals = {}
+    for e in events:
+        if e["event"] != "task_finished":
+            continue
+        stage = submitted["graph"]["stages"][e["stage"]]
+        assert len(e["metrics"]["operators"]) == len(stage["operators"])
+        for op, m in zip(stage["operators"], e["metrics"]["operators"]):
+            if op["node"] is not None:
+                assert nodes[op["node"]]["name"] == op["name"]
+                t = totals.setdefault(op["node"], {"rows": 0, "pruned": 0, "matched": 0})
+                t["rows"] += m["output_rows"]
+                t["pruned"] += m["row_groups_pruned"]
+                t["matched"] += m["row_groups_matched"]
+    filters = [i for i, node in enumerate(nodes) if node["name"] == "FilterExec"]
+    scans = [i for i, node in enumerate(nodes) if node["name"] == "DataSourceExec"]
+    assert len(filters) == 1 and len(scans) == 1
+    expected_rows = duckdb.connect().execute(f"SELECT count(*) FROM '{path}' WHERE x >= {threshold}").fetchone()[0]
+    assert totals[filters[0]]["rows"] == expected_rows
+    md = pq.ParquetFile(path).metadata
+    maxes = [md.row_group(i).column(0).statistics.max for i in range(md.num_row_groups)]
+    assert totals[scans[0]]["pruned"] == sum(1 for m in maxes if m < threshold)
+    assert totals[scans[0]]["matched"] == sum(1 for m in maxes if m >= threshold)

@@ -328,22 +328,36 @@ impl Engine {
             .create_logical_plan(sql)
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
-        let physical = state.create_physical_plan(&logical).await.map_err(|e| {
-            let error = EngineError::from(e);
-            let context = if error.is_read_error() {
-                format!(
-                    "splitting the input of {}",
-                    self.describe_files(&scanned_tables(&logical))
-                )
-            } else {
-                "planning the query".into()
-            };
-            error.to_user(context)
-        })?;
+        let optimized = state
+            .optimize(&logical)
+            .map_err(|e| EngineError::from(e).to_user("optimizing the query"))?;
+        let physical = state
+            .query_planner()
+            .create_physical_plan(&optimized, &state)
+            .await
+            .map_err(|e| {
+                let error = EngineError::from(e);
+                let context = if error.is_read_error() {
+                    format!(
+                        "splitting the input of {}",
+                        self.describe_files(&scanned_tables(&logical))
+                    )
+                } else {
+                    "planning the query".into()
+                };
+                error.to_user(context)
+            })?;
         let job_id = self.next_job;
         self.next_job += 1;
-        crate::distributed::planner::plan_job(job_id, sql, physical, &splits.take_names())
-            .map_err(|e| e.to_user("cutting the plan into stages"))
+        crate::distributed::planner::plan_job(
+            job_id,
+            sql,
+            &logical,
+            &optimized,
+            physical,
+            &splits.take_names(),
+        )
+        .map_err(|e| e.to_user("cutting the plan into stages"))
     }
 
     /// Runs a planned job on native threads standing in for web workers.

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{StageGraph, StageOutput, UserError};
+use crate::{JobPlans, OperatorMetrics, StageGraph, StageOutput, UserError};
 
 pub type JobId = u64;
 /// A worker of the pool. A replacement worker gets a new id, never a dead one's.
@@ -42,6 +42,7 @@ pub struct JobPlan {
     pub sql: String,
     /// The stage DAG as the views show it; `stages[i]` below is its `graph.stages[i]`.
     pub graph: StageGraph,
+    pub plans: JobPlans,
     pub stages: Vec<StagePlan>,
     /// The result's schema as an empty Arrow IPC stream, so a result of no blocks still
     /// has columns.
@@ -78,6 +79,9 @@ pub struct TaskSpec {
     pub partition: usize,
     /// What it reads, for the views: "yellow/2024-01.parquet row groups 0-3 (130 MB)".
     pub split: Option<String>,
+    /// Bytes of files it scans (the sum of its splits' ranges).
+    #[serde(default)]
+    pub input_bytes: u64,
     /// The input partitions it needs: (input stage, partition of that stage's reader).
     pub reads: Vec<InputRead>,
 }
@@ -153,6 +157,9 @@ pub struct TaskMetrics {
     pub output_bytes: u64,
     /// Peak memory of the worker's wasm instance, where it can be known.
     pub peak_memory_bytes: Option<u64>,
+    /// Per operator of the stage, in the order of `StageSummary::operators`.
+    #[serde(default)]
+    pub operators: Vec<OperatorMetrics>,
 }
 
 /// A running attempt's progress so far.
@@ -183,6 +190,8 @@ pub enum JobEvent {
         at_ms: f64,
         sql: String,
         graph: StageGraph,
+        #[serde(default)]
+        plans: JobPlans,
         workers: usize,
     },
     StageSubmitted {
@@ -204,6 +213,8 @@ pub enum JobEvent {
         attempt: u32,
         worker: WorkerId,
         split: Option<String>,
+        #[serde(default)]
+        input_bytes: u64,
     },
     TaskProgress {
         job_id: JobId,
@@ -267,6 +278,22 @@ impl JobEvent {
             | JobEvent::JobSucceeded { at_ms, .. }
             | JobEvent::JobFailed { at_ms, .. }
             | JobEvent::JobCancelled { at_ms, .. } => *at_ms,
+        }
+    }
+
+    pub fn job_id(&self) -> JobId {
+        match self {
+            JobEvent::JobSubmitted { job_id, .. }
+            | JobEvent::StageSubmitted { job_id, .. }
+            | JobEvent::StageCompleted { job_id, .. }
+            | JobEvent::TaskStarted { job_id, .. }
+            | JobEvent::TaskProgress { job_id, .. }
+            | JobEvent::TaskFinished { job_id, .. }
+            | JobEvent::TaskFailed { job_id, .. }
+            | JobEvent::WorkerLost { job_id, .. }
+            | JobEvent::JobSucceeded { job_id, .. }
+            | JobEvent::JobFailed { job_id, .. }
+            | JobEvent::JobCancelled { job_id, .. } => *job_id,
         }
     }
 

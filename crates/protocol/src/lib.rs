@@ -5,11 +5,13 @@
 mod catalog;
 mod jobs;
 mod messages;
+mod plans;
 mod result;
 mod stages;
 
 pub use catalog::*;
 pub use jobs::*;
 pub use messages::*;
+pub use plans::*;
 pub use result::*;
 pub use stages::*;

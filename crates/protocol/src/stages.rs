@@ -17,12 +17,19 @@ pub struct StageSummary {
     /// Stages whose output this stage reads.
     pub inputs: Vec<usize>,
     pub output: StageOutput,
+    /// Bytes of files the stage's tasks scan (their splits), 0 when it scans none.
+    #[serde(default)]
+    pub input_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageOperator {
     pub depth: usize,
     pub name: String,
+    /// The node of the job's physical plan (`JobPlans::physical.nodes`) this operator
+    /// runs, so operator metrics can be drawn on the plan; none for stage reads.
+    #[serde(default)]
+    pub node: Option<usize>,
 }
 
 /// How a stage's output reaches the next stage.

@@ -131,6 +131,7 @@ impl<B: Clone> Job<B> {
             at_ms: 0.0,
             sql: plan.sql,
             graph: plan.graph,
+            plans: plan.plans,
             workers: job.config.workers,
         });
         job.submit_ready_stages(now_ms);
@@ -220,6 +221,7 @@ impl<B: Clone> Job<B> {
             crash_worker: kill_worker,
         };
         let split = spec.split.clone();
+        let input_bytes = spec.input_bytes;
         let task = &mut self.stages[stage_index].tasks[task_index];
         task.attempts += 1;
         task.state = TaskState::Running { worker, attempt };
@@ -231,6 +233,7 @@ impl<B: Clone> Job<B> {
             attempt,
             worker,
             split,
+            input_bytes,
         });
         Some(Assignment {
             worker,

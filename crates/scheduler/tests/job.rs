@@ -25,6 +25,7 @@ fn stage(
             .map(|(partition, reads)| TaskSpec {
                 partition,
                 split: None,
+                input_bytes: 0,
                 reads,
             })
             .collect(),
@@ -49,6 +50,7 @@ fn plan(stages: Vec<StagePlan>) -> JobPlan {
         job_id: 7,
         sql: "select".into(),
         graph: StageGraph { stages: Vec::new() },
+        plans: Default::default(),
         stages,
         result_schema: Vec::new(),
     }

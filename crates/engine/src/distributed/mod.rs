@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod ipc;
 pub mod monitor;
 pub mod planner;
+pub mod plans;
 pub mod runner;
 pub mod splits;
 pub mod stages;

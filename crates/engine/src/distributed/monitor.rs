@@ -81,6 +81,18 @@ pub fn leaves(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
     leaves
 }
 
+/// The operators of a monitored `plan`, without their monitors, parents first.
+pub fn operators(plan: &Arc<dyn ExecutionPlan>) -> Vec<Arc<dyn ExecutionPlan>> {
+    let mut out = Vec::new();
+    let _ = plan.apply(|node| {
+        if !node.is::<MonitorExec>() {
+            out.push(Arc::clone(node));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    out
+}
+
 /// Rows the leaves produced and bytes they read from files, so far.
 pub fn read_so_far(leaves: &[Arc<dyn ExecutionPlan>]) -> (u64, u64) {
     leaves

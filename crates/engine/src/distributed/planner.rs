@@ -6,17 +6,19 @@ use std::sync::Arc;
 use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use datafusion_proto::bytes::physical_plan_to_bytes_with_extension_codec;
-use kiln_protocol::{InputRead, JobId, JobOptions, JobPlan, StagePlan, TaskSpec};
+use kiln_protocol::{InputRead, JobId, JobOptions, JobPlan, JobPlans, StagePlan, TaskSpec};
 
 use crate::error::EngineError;
 use crate::source_store::SourceStore;
 
 use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
+use super::plans::{logical_tree, physical_tree};
 use super::splits::{SplitNames, SplitScans, file_scan};
 use super::stages::{self, CutStage};
 
@@ -56,23 +58,35 @@ pub fn job_session(
 
 /// Cuts and serializes `plan` (its scans already split, see [`super::splits`]) into the
 /// job `job_id`.
+/// `logical` is the plan as written and `optimized` as DataFusion's optimizer left it;
+/// the job carries both for the views.
 pub fn plan_job(
     job_id: JobId,
     sql: &str,
+    logical: &LogicalPlan,
+    optimized: &LogicalPlan,
     plan: Arc<dyn ExecutionPlan>,
     split_names: &SplitNames,
 ) -> Result<JobPlan, EngineError> {
     let result_schema = ipc::schema_to_bytes(&plan.schema())?;
     let cut = stages::cut(&plan)?;
-    let graph = stages::graph(&cut);
+    let mut graph = stages::graph(&cut);
     let stages = cut
         .iter()
         .map(|stage| stage_plan(stage, split_names))
         .collect::<datafusion::error::Result<Vec<_>>>()?;
+    for (summary, stage) in graph.stages.iter_mut().zip(&stages) {
+        summary.input_bytes = stage.tasks.iter().map(|t| t.input_bytes).sum();
+    }
     Ok(JobPlan {
         job_id,
         sql: sql.to_string(),
         graph,
+        plans: JobPlans {
+            logical: logical_tree(logical),
+            optimized: logical_tree(optimized),
+            physical: physical_tree(&plan),
+        },
         stages,
         result_schema,
     })
@@ -87,6 +101,7 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
         .map(|partition| {
             let mut reads = Vec::new();
             let mut files = Vec::new();
+            let mut input_bytes = 0;
             walk_partition(task_plan, partition, &mut |node, p| {
                 if let Some(input) = node.downcast_ref::<StageInputExec>() {
                     match input.kind() {
@@ -104,6 +119,10 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
                     && let Some(group) = config.file_groups.get(p)
                 {
                     for file in group.iter() {
+                        input_bytes += file
+                            .range
+                            .as_ref()
+                            .map_or(file.object_meta.size, |r| (r.end - r.start) as u64);
                         let key = (
                             file.object_meta.location.to_string(),
                             file.range.as_ref().map_or(0, |r| r.start),
@@ -121,6 +140,7 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
             TaskSpec {
                 partition,
                 split: (!files.is_empty()).then(|| files.join(", ")),
+                input_bytes,
                 reads,
             }
         })

@@ -20,7 +20,8 @@ use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
 use super::exchange::{KilnCodec, StageInputExec};
 use super::ipc::BlockWriter;
-use super::monitor::{STOPPED, TaskHooks, leaves, monitored, read_so_far};
+use super::monitor::{STOPPED, TaskHooks, leaves, monitored, operators, read_so_far};
+use super::plans::operator_metrics;
 use super::splits::file_scan;
 use super::stages::task_plan;
 use crate::error::EngineError;
@@ -82,6 +83,10 @@ pub async fn run_task(
     written.metrics.bytes_read = bytes_read;
     written.metrics.shuffle_read_rows = shuffle_read_rows;
     written.metrics.shuffle_read_bytes = shuffle_read_bytes;
+    written.metrics.operators = operators(&plan)
+        .iter()
+        .map(|op| operator_metrics(op.as_ref()))
+        .collect();
     Ok(written)
 }
 
