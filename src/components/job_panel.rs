@@ -173,11 +173,21 @@ pub fn JobPanel(props: &Props) -> Html {
                         onchange={on_load} />
                 </label>
             </div>
-            { head.unwrap_or_default() }
-            <div class="tabs job-tabs" role="tablist">{ for tabs }</div>
-            <div class="job-view" data-testid="job-view" data-view={props.view.label().to_lowercase()}>
-                { content }
-            </div>
+            { match &job {
+                // The job's element holds its views, so what they show is the job's.
+                Some(job) => html! {
+                    <div class="job" data-testid="job" data-status={job.status.as_str()}
+                        data-job={job.job_id.to_string()} data-workers={job.workers.to_string()}
+                        data-replayed={job.replayed.to_string()}>
+                        { head.unwrap_or_default() }
+                        <div class="tabs job-tabs" role="tablist">{ for tabs }</div>
+                        <div class="job-view" data-testid="job-view" data-view={props.view.label().to_lowercase()}>
+                            { content }
+                        </div>
+                    </div>
+                },
+                None => content,
+            } }
         </section>
     }
 }
@@ -198,9 +208,6 @@ fn job_head(job: &Rc<JobProgress>, props: &Props) -> Html {
     let on_save = props.on_save_events.reform(|_: MouseEvent| ());
     let on_cancel = props.on_cancel.reform(|_: MouseEvent| ());
     html! {
-        <div class="job" data-testid="job" data-status={job.status.as_str()}
-            data-job={job.job_id.to_string()} data-workers={job.workers.to_string()}
-            data-replayed={job.replayed.to_string()}>
             <div class="job-head">
                 <strong>{ format!("Job {}", job.job_id) }{ if job.replayed { " (replayed)" } else { "" } }</strong>
                 <span data-testid="job-status">{ status }</span>
@@ -224,7 +231,6 @@ fn job_head(job: &Rc<JobProgress>, props: &Props) -> Html {
                 }
                 <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
             </div>
-        </div>
     }
 }
 

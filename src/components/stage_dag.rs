@@ -123,14 +123,16 @@ pub fn StageDag(props: &Props) -> Html {
             } else {
                 keys.clone()
             };
-            let label_y = (y1 + y2) / 2.0;
+            // Labels sit by the source, where the curve is still level: a stage has one
+            // output, so two labels never meet, while edges converge at their target.
+            let label_x = x1 + GAP_X / 2.0;
             html! {
                 <g class={classes!("dag-edge", kind)} data-testid="dag-edge" data-kind={kind}
                     data-from={from.to_string()} data-to={to.to_string()}>
                     <title>{ format!("{label} {keys}") }</title>
                     <path d={format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}")} />
-                    <text x={mid.to_string()} y={(label_y - 8.0).to_string()} text-anchor="middle">{ label }</text>
-                    <text class="dag-keys" x={mid.to_string()} y={(label_y + 16.0).to_string()} text-anchor="middle">
+                    <text x={label_x.to_string()} y={(y1 - 6.0).to_string()} text-anchor="middle">{ label }</text>
+                    <text class="dag-keys" x={label_x.to_string()} y={(y1 + 14.0).to_string()} text-anchor="middle">
                         { short_keys }
                     </text>
                 </g>
