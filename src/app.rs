@@ -1,6 +1,7 @@
 //! Layout and wiring: the state, the engine client, and the components between them.
 
-use kiln_protocol::UserError;
+use kiln_protocol::{ExportTarget, UserError};
+use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
 use crate::components::crash_banner::CrashBanner;
@@ -9,6 +10,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
 use crate::components::job_panel::{self, JobPanel};
+use crate::components::result_save::ResultSave;
 use crate::components::result_table::ResultTable;
 use crate::components::sql_editor::SqlEditor;
 use crate::components::status_bar::StatusBar;
@@ -127,7 +129,7 @@ pub fn App() -> Html {
             });
         })
     };
-    let on_page = {
+    let on_fetch = {
         let client = client.clone();
         let result_id = state.result.as_ref().map(|r| r.result_id);
         Callback::from(move |offset: u64| {
@@ -136,6 +138,20 @@ pub fn App() -> Html {
             }
         })
     };
+    let on_save_result = {
+        let client = client.clone();
+        let result_id = state.result.as_ref().map(|r| r.result_id);
+        Callback::from(move |(target, stream): (ExportTarget, Option<JsValue>)| {
+            if let Some(id) = result_id {
+                client.save_result(id, target, stream);
+            }
+        })
+    };
+    // The last stage of the job that made the result: a written output's file count.
+    let result_tasks = state
+        .jobs
+        .last()
+        .and_then(|j| j.graph.stages.last().map(|s| s.tasks));
     let on_stop = {
         let client = client.clone();
         Callback::from(move |_: ()| client.stop())
@@ -220,7 +236,10 @@ pub fn App() -> Html {
                         { match state.view {
                             View::Results => match state.result.clone() {
                                 Some(result) => html! {
-                                    <ResultTable result={result} page_loading={state.page_loading()} on_page={on_page} />
+                                    <>
+                                    <ResultSave result={result.clone()} tasks={result_tasks} on_save={on_save_result} />
+                                    <ResultTable result={result} on_fetch={on_fetch} />
+                                    </>
                                 },
                                 None if state.query_running() => html! {
                                     <p class="empty">{"Running…"}</p>

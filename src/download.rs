@@ -1,4 +1,4 @@
-//! Saving bytes the engine produced (an exported Parquet file) as a download.
+//! Saving bytes the engine produced (an exported file) as a download.
 
 use js_sys::Array;
 use wasm_bindgen::JsCast;
@@ -8,6 +8,14 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 use crate::format::sanitize_file_name;
 
 pub fn save(buffer: &JsValue, file_name: &str, mime: &str) -> Result<(), JsValue> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = Blob::new_with_buffer_source_sequence_and_options(&Array::of1(buffer), &options)?;
+    save_blob(&blob, file_name)
+}
+
+/// Hands `blob` to the browser's downloads as `file_name` (made safe for any OS).
+pub fn save_blob(blob: &Blob, file_name: &str) -> Result<(), JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let document = window
         .document()
@@ -16,10 +24,7 @@ pub fn save(buffer: &JsValue, file_name: &str, mime: &str) -> Result<(), JsValue
         .body()
         .ok_or_else(|| JsValue::from_str("no document body"))?;
 
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob = Blob::new_with_buffer_source_sequence_and_options(&Array::of1(buffer), &options)?;
-    let url = Url::create_object_url_with_blob(&blob)?;
+    let url = Url::create_object_url_with_blob(blob)?;
 
     let link: HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
     link.set_href(&url);

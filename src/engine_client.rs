@@ -3,13 +3,13 @@
 //! catalog changes that succeeded, so a restarted engine can be given the same files.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId, Response, ResponseBody,
-    StoreSource, UserError,
+    ExportTarget, IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId, Response,
+    ResponseBody, StoreSource, UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -21,6 +21,7 @@ use crate::download;
 use crate::files::PickedFile;
 use crate::job_runner::{Effect, JobRunner, RunSettings};
 use crate::pool::{PoolEvent, WorkerPool};
+use crate::save::Sink;
 use crate::state::{Action, PAGE_SIZE, Pending};
 
 const ENGINE_WASM: &str = "engine/kiln_browser_bg.wasm";
@@ -64,6 +65,17 @@ struct Inner {
     /// rather than once per worker message.
     unsent_events: Vec<JobEvent>,
     flush_scheduled: bool,
+    /// Saves asked for and not opened yet, by request id: the file picked, if any.
+    opening: HashMap<RequestId, Option<JsValue>>,
+    /// Saves under way, by export id. Taken out while a chunk is written.
+    saving: HashMap<u64, Saving>,
+}
+
+struct Saving {
+    file_name: String,
+    mime: String,
+    sink: Sink,
+    bytes: u64,
 }
 
 const EVENT_BATCH_MS: i32 = 100;
@@ -135,6 +147,8 @@ impl EngineClient {
                 settings,
                 unsent_events: Vec::new(),
                 flush_scheduled: false,
+                opening: HashMap::new(),
+                saving: HashMap::new(),
             })),
         }
     }
@@ -391,7 +405,127 @@ impl EngineClient {
             offset,
             limit: PAGE_SIZE,
         };
-        self.send(body, vec![], Pending::Page, None);
+        self.send(body, vec![], Pending::Page { result_id, offset }, None);
+    }
+
+    /// Saves a kept result. `stream` is a writable file the user picked (a promise of
+    /// one); without it the save ends up in the browser's downloads.
+    pub fn save_result(&self, result_id: u64, target: ExportTarget, stream: Option<JsValue>) {
+        let id = self.inner.borrow().next_id;
+        self.inner.borrow_mut().opening.insert(id, stream);
+        self.send(
+            RequestBody::OpenExport { result_id, target },
+            vec![],
+            Pending::Save,
+            None,
+        );
+    }
+
+    /// The engine opened a save: get the file ready, then pull the first chunk.
+    fn export_opened(&self, request: RequestId, export_id: u64, file_name: &str, mime: &str) {
+        let stream = self.inner.borrow_mut().opening.remove(&request).flatten();
+        let this = self.clone();
+        let (file_name, mime) = (file_name.to_string(), mime.to_string());
+        spawn_local(async move {
+            let sink = match stream {
+                Some(promise) => match JsFuture::from(Promise::from(promise)).await {
+                    Ok(stream) => Sink::Stream(stream),
+                    Err(e) => {
+                        this.export_failed(export_id, &file_name, describe(&e), None)
+                            .await;
+                        return;
+                    }
+                },
+                None => Sink::Blobs(Vec::new()),
+            };
+            this.inner.borrow_mut().saving.insert(
+                export_id,
+                Saving {
+                    file_name,
+                    mime,
+                    sink,
+                    bytes: 0,
+                },
+            );
+            this.next_chunk(export_id);
+        });
+    }
+
+    fn next_chunk(&self, export_id: u64) {
+        self.send(
+            RequestBody::NextChunk { export_id },
+            vec![],
+            Pending::Save,
+            None,
+        );
+    }
+
+    /// Writes a chunk, then asks for the next one: the engine makes a chunk only once
+    /// the last one is written, so the page never holds more than one unwritten.
+    fn export_chunk(&self, export_id: u64, chunk: JsValue, last: bool) {
+        let Some(mut saving) = self.inner.borrow_mut().saving.remove(&export_id) else {
+            return;
+        };
+        let this = self.clone();
+        spawn_local(async move {
+            let len = Uint8Array::new(&chunk).length() as u64;
+            if let Err(e) = saving.sink.write(&chunk).await {
+                this.export_failed(
+                    export_id,
+                    &saving.file_name,
+                    describe(&e),
+                    Some(saving.sink),
+                )
+                .await;
+                return;
+            }
+            saving.bytes += len;
+            let bytes = saving.bytes;
+            if last {
+                let Saving {
+                    file_name,
+                    mime,
+                    sink,
+                    ..
+                } = saving;
+                if let Err(e) = sink.finish(&file_name, &mime).await {
+                    this.export_failed(export_id, &file_name, describe(&e), None)
+                        .await;
+                    return;
+                }
+            } else {
+                this.inner.borrow_mut().saving.insert(export_id, saving);
+                this.next_chunk(export_id);
+            }
+            this.dispatch(Action::ExportProgress {
+                export_id,
+                bytes,
+                done: last,
+            });
+        });
+    }
+
+    async fn export_failed(
+        &self,
+        export_id: u64,
+        file_name: &str,
+        message: String,
+        sink: Option<Sink>,
+    ) {
+        if let Some(sink) = sink {
+            sink.abort().await;
+        }
+        self.send(
+            RequestBody::CloseExport { export_id },
+            vec![],
+            Pending::Save,
+            None,
+        );
+        self.dispatch(Action::ShowError(UserError {
+            context: format!("saving {file_name}"),
+            message,
+            location: None,
+        }));
     }
 
     pub fn export_parquet(&self, table: String) {
@@ -592,6 +726,20 @@ impl EngineClient {
                         .start(response.id, plan, &settings, PAGE_SIZE);
                 self.apply_effects(effects);
                 return;
+            }
+            ResponseBody::ExportOpened {
+                export_id,
+                file_name,
+                mime,
+                ..
+            } => self.export_opened(response.id, *export_id, file_name, mime),
+            ResponseBody::ExportChunk { export_id, last } => {
+                let chunk = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
+                self.export_chunk(*export_id, chunk, *last);
+            }
+            ResponseBody::Error { .. } => {
+                // A save that failed to open has no file to wait for any more.
+                self.inner.borrow_mut().opening.remove(&response.id);
             }
             ResponseBody::Download { file_name, mime } => {
                 let buffer = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);

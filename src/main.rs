@@ -10,6 +10,7 @@ mod format;
 mod job_progress;
 mod job_runner;
 mod pool;
+mod save;
 mod sql;
 mod state;
 mod storage;

@@ -1,10 +1,12 @@
 //! The page's one state and its reducer. Everything the UI shows derives from here;
 //! the engine client only turns worker messages into `Action`s.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use kiln_protocol::{
-    JobEvent, RequestId, Response, ResponseBody, ResultPage, ResultSummary, TableSummary, UserError,
+    JobEvent, OutputFile, RequestId, Response, ResponseBody, ResultPage, ResultSummary,
+    TableSummary, UserError,
 };
 use yew::Reducible;
 
@@ -37,8 +39,13 @@ pub enum Pending {
     Query {
         sql: String,
     },
-    Page,
+    Page {
+        result_id: u64,
+        offset: u64,
+    },
     Export,
+    /// Pulling a result's save from the engine, a chunk at a time.
+    Save,
     /// Re-sent after an engine restart to rebuild the catalog; its failures are expected
     /// (e.g. a table renamed and later removed) and not shown.
     Replay,
@@ -52,8 +59,9 @@ impl Pending {
             Pending::Rename { .. } => "Renaming",
             Pending::Remove => "Removing",
             Pending::Query { .. } => "Running query",
-            Pending::Page => "Fetching rows",
+            Pending::Page { .. } => "Fetching rows",
             Pending::Export => "Writing Parquet",
+            Pending::Save => "Saving the result",
             Pending::Replay => "Restoring tables",
         }
     }
@@ -86,33 +94,85 @@ impl Status {
     }
 }
 
+/// Rows held on the page at most, in blocks of `PAGE_SIZE`; the rest stays in the
+/// engine worker as Arrow and is fetched again when scrolled back to.
+const KEPT_BLOCKS: usize = 40;
+
+pub type Row = Vec<Option<String>>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryResult {
     pub result_id: u64,
     pub summary: ResultSummary,
-    pub page: ResultPage,
-    /// The worker that held the result is gone; the shown page stays, paging doesn't.
+    /// Rows fetched so far, by the offset of their block (a multiple of `PAGE_SIZE`).
+    pub blocks: BTreeMap<u64, Rc<Vec<Row>>>,
+    /// Blocks asked for and not here yet.
+    pub requested: BTreeSet<u64>,
+    /// The worker that held the result is gone; the rows here stay, fetching doesn't.
     pub detached: bool,
+    /// The result's last save, or the one under way.
+    pub export: Option<ExportStatus>,
+}
+
+/// A save of the result as it goes: bytes written so far, and a written output's files.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportStatus {
+    pub export_id: u64,
+    pub file_name: String,
+    pub bytes: u64,
+    pub files: Vec<OutputFile>,
+    pub done: bool,
 }
 
 impl QueryResult {
-    /// 1-based first and last row of the page on screen; `(0, 0)` when empty.
-    pub fn shown_range(&self) -> (u64, u64) {
-        let n = self.page.rows.len() as u64;
-        if n == 0 {
-            (0, 0)
-        } else {
-            (self.page.offset + 1, self.page.offset + n)
+    pub fn new(result_id: u64, summary: ResultSummary, first: ResultPage) -> Self {
+        let mut result = Self {
+            result_id,
+            summary,
+            blocks: BTreeMap::new(),
+            requested: BTreeSet::new(),
+            detached: false,
+            export: None,
+        };
+        result.insert(first);
+        result
+    }
+
+    /// Row `index` (0-based), when its block is here.
+    pub fn row(&self, index: u64) -> Option<&Row> {
+        let block = index / PAGE_SIZE * PAGE_SIZE;
+        self.blocks.get(&block)?.get((index - block) as usize)
+    }
+
+    /// Offsets of the blocks rows `first..first + count` need that are neither here nor
+    /// asked for.
+    pub fn missing(&self, first: u64, count: u64) -> Vec<u64> {
+        let end = (first + count).min(self.summary.total_rows);
+        if first >= end {
+            return Vec::new();
         }
+        (first / PAGE_SIZE..=(end - 1) / PAGE_SIZE)
+            .map(|b| b * PAGE_SIZE)
+            .filter(|o| !self.blocks.contains_key(o) && !self.requested.contains(o))
+            .collect()
     }
 
-    pub fn prev_offset(&self) -> Option<u64> {
-        (self.page.offset > 0).then(|| self.page.offset.saturating_sub(PAGE_SIZE))
-    }
-
-    pub fn next_offset(&self) -> Option<u64> {
-        let next = self.page.offset + PAGE_SIZE;
-        (next < self.summary.total_rows).then_some(next)
+    fn insert(&mut self, page: ResultPage) {
+        let offset = page.offset / PAGE_SIZE * PAGE_SIZE;
+        self.requested.remove(&offset);
+        self.blocks.insert(offset, Rc::new(page.rows));
+        // Keep the blocks nearest the one just fetched: that is where the reader is.
+        while self.blocks.len() > KEPT_BLOCKS {
+            let farthest = self
+                .blocks
+                .keys()
+                .copied()
+                .max_by_key(|o| o.abs_diff(offset));
+            match farthest {
+                Some(o) => self.blocks.remove(&o),
+                None => break,
+            };
+        }
     }
 }
 
@@ -210,6 +270,12 @@ pub enum Action {
     ShowJob(usize),
     ShowJobView(JobView),
     Scrub(Option<f64>),
+    /// Bytes of a result's save written so far; `done` once the file is complete.
+    ExportProgress {
+        export_id: u64,
+        bytes: u64,
+        done: bool,
+    },
     /// A saved event log to replay, or why it could not be read.
     LoadEventLog(Result<Vec<JobEvent>, UserError>),
 }
@@ -269,10 +335,6 @@ impl AppState {
             .any(|(_, p)| matches!(p, Pending::Query { .. }))
     }
 
-    pub fn page_loading(&self) -> bool {
-        self.in_flight.iter().any(|(_, p)| *p == Pending::Page)
-    }
-
     pub fn can_run(&self) -> bool {
         self.engine == Engine::Ready && !self.query_running()
     }
@@ -298,6 +360,12 @@ impl AppState {
                 if let Pending::Query { .. } = pending {
                     self.error = None;
                     self.view = View::Results;
+                }
+                if let (Pending::Page { result_id, offset }, Some(result)) =
+                    (&pending, &mut self.result)
+                    && result.result_id == *result_id
+                {
+                    Rc::make_mut(result).requested.insert(*offset);
                 }
                 self.in_flight.push((id, pending));
             }
@@ -334,6 +402,19 @@ impl AppState {
                 }
             }
             Action::ShowJobView(view) => self.job_view = view,
+            Action::ExportProgress {
+                export_id,
+                bytes,
+                done,
+            } => {
+                if let Some(result) = &mut self.result
+                    && let Some(export) = &mut Rc::make_mut(result).export
+                    && export.export_id == export_id
+                {
+                    export.bytes = bytes;
+                    export.done = done;
+                }
+            }
             Action::Scrub(at) => self.scrub_ms = at,
             Action::LoadEventLog(Ok(events)) => match JobProgress::replay(&events, None) {
                 Some(mut job) => {
@@ -383,22 +464,34 @@ impl AppState {
                 summary,
                 page,
             } => {
-                self.result = Some(Rc::new(QueryResult {
-                    result_id,
-                    summary,
-                    page,
-                    detached: false,
-                }));
+                self.result = Some(Rc::new(QueryResult::new(result_id, summary, page)));
                 self.view = View::Results;
             }
             ResponseBody::Page { result_id, page } => {
                 if let Some(result) = &mut self.result {
-                    // A page of an older result arriving late must not replace this one.
+                    // A page of an older result arriving late must not land in this one.
                     if result.result_id == result_id {
-                        Rc::make_mut(result).page = page;
+                        Rc::make_mut(result).insert(page);
                     }
                 }
             }
+            ResponseBody::ExportOpened {
+                export_id,
+                file_name,
+                files,
+                ..
+            } => {
+                if let Some(result) = &mut self.result {
+                    Rc::make_mut(result).export = Some(ExportStatus {
+                        export_id,
+                        file_name,
+                        bytes: 0,
+                        files,
+                        done: false,
+                    });
+                }
+            }
+            ResponseBody::ExportChunk { .. } | ResponseBody::ExportClosed { .. } => {}
             // The client saved the bytes before dispatching; nothing to show.
             ResponseBody::Download { .. } => {}
             // The engine client handles the job protocol itself and never passes it on.
@@ -409,6 +502,12 @@ impl AppState {
             ResponseBody::Error { error } => {
                 if pending == Some(Pending::Replay) {
                     return;
+                }
+                if let (Some(Pending::Page { result_id, offset }), Some(result)) =
+                    (&pending, &mut self.result)
+                    && result.result_id == *result_id
+                {
+                    Rc::make_mut(result).requested.remove(offset);
                 }
                 let sql = match pending {
                     Some(Pending::Query { sql }) => Some(sql),
@@ -577,7 +676,10 @@ mod tests {
         s.apply(done(2, 1, 500, 0));
         s.apply(Action::Sent {
             id: 3,
-            pending: Pending::Page,
+            pending: Pending::Page {
+                result_id: 1,
+                offset: 100,
+            },
         });
         s.apply(Action::EngineCrashed("out of memory".into()));
         assert_eq!(s.status(), Status::Crashed);
@@ -586,7 +688,8 @@ mod tests {
         assert_eq!(s.tables.len(), 1);
         let result = s.result.clone().expect("result kept");
         assert!(result.detached);
-        assert_eq!(result.page.rows.len(), 100);
+        assert_eq!(result.blocks.get(&0).map(|b| b.len()), Some(100));
+        assert!(result.requested.contains(&100));
         s.apply(Action::EngineRestarting);
         assert_eq!(s.status(), Status::Loading);
     }
@@ -660,47 +763,56 @@ mod tests {
     }
 
     #[test]
-    fn paging_bounds() {
+    fn rows_are_fetched_by_block_and_far_blocks_dropped() {
         let mut s = ready();
         s.apply(done(1, 1, 250, 0));
         let r = s.result.clone().expect("result");
-        assert_eq!(r.shown_range(), (1, 100));
-        assert_eq!(r.prev_offset(), None);
-        assert_eq!(r.next_offset(), Some(100));
-
-        s.apply(Action::Received(Response {
+        assert_eq!(r.row(99).map(|row| row.len()), Some(1));
+        assert_eq!(r.row(100), None);
+        assert_eq!(r.missing(90, 20), vec![100]);
+        assert_eq!(r.missing(240, 50), vec![200], "nothing past the last row");
+        s.apply(Action::Sent {
             id: 2,
-            body: ResponseBody::Page {
+            pending: Pending::Page {
                 result_id: 1,
-                page: ResultPage {
-                    offset: 200,
-                    rows: vec![vec![None]; 50],
-                },
+                offset: 200,
             },
-        }));
+        });
+        assert_eq!(
+            s.result.as_ref().map(|r| r.missing(190, 20)),
+            Some(vec![100])
+        );
+        let page = |result_id, offset, rows| {
+            Action::Received(Response {
+                id: 2,
+                body: ResponseBody::Page {
+                    result_id,
+                    page: ResultPage {
+                        offset,
+                        rows: vec![vec![None]; rows],
+                    },
+                },
+            })
+        };
+        s.apply(page(1, 200, 50));
         let r = s.result.clone().expect("result");
-        assert_eq!(r.shown_range(), (201, 250));
-        assert_eq!(r.prev_offset(), Some(100));
-        assert_eq!(r.next_offset(), None);
-
+        assert_eq!(r.row(249), Some(&vec![None]));
+        assert!(r.requested.is_empty());
         // A late page from an older result is ignored.
-        s.apply(Action::Received(Response {
-            id: 3,
-            body: ResponseBody::Page {
-                result_id: 0,
-                page: ResultPage {
-                    offset: 0,
-                    rows: vec![],
-                },
-            },
-        }));
-        assert_eq!(s.result.map(|r| r.page.offset), Some(200));
+        s.apply(page(0, 100, 100));
+        assert_eq!(s.result.as_ref().and_then(|r| r.row(100)), None);
 
-        let mut empty = ready();
-        empty.apply(done(1, 2, 0, 0));
-        let r = empty.result.expect("result");
-        assert_eq!(r.shown_range(), (0, 0));
-        assert_eq!(r.next_offset(), None);
+        let mut big = ready();
+        big.apply(done(1, 1, 100_000, 0));
+        for block in 1..=KEPT_BLOCKS as u64 + 5 {
+            big.apply(page(1, block * PAGE_SIZE, PAGE_SIZE as usize));
+        }
+        let r = big.result.expect("result");
+        assert_eq!(r.blocks.len(), KEPT_BLOCKS);
+        assert!(
+            r.row(0).is_none(),
+            "the block farthest from the reader went first"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod job_panel;
 pub mod jobs_list;
 pub mod number_field;
 pub mod plan_view;
+pub mod result_save;
 pub mod result_table;
 pub mod sql_editor;
 pub mod stage_dag;

@@ -7,6 +7,11 @@
                                              types, timestamps of every unit, nulls); prints paths
     oracle.py regroup SRC DST ROWS        -> rewrites every Parquet file under SRC into DST
                                              (same layout) with row groups of ROWS rows, zstd
+    oracle.py check-export FMT FILE SQL [name=path ...]
+                                          -> reads a file Kiln saved (parquet, csv, jsonl,
+                                             arrow) with pyarrow and compares its rows, as a
+                                             multiset, with DuckDB's answer to SQL
+    oracle.py unzip ZIP DIR               -> extracts a zip; prints its entries
 """
 
 import datetime
@@ -129,6 +134,63 @@ def regroup(src, dst, rows):
     return written
 
 
+def canon_value(v):
+    """One form for a value however a reader typed it: numbers as rounded floats,
+    timestamps as ISO text with a space, text that is a timestamp likewise."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return round(float(v), 6)
+    if isinstance(v, datetime.datetime):
+        return v.replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        try:
+            return datetime.datetime.fromisoformat(v).replace(tzinfo=None).isoformat(sep=" ")
+        except ValueError:
+            return v
+    return v
+
+
+def check_export(fmt, path, sql, tables):
+    from collections import Counter
+
+    import pyarrow.csv as pacsv
+    import pyarrow.ipc as ipc
+    import pyarrow.json as pajson
+
+    table = {
+        "parquet": lambda: pq.read_table(path),
+        # An unquoted empty field is NULL, a quoted one the empty string (as DuckDB and
+        # Spark write and read them).
+        "csv": lambda: pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=True, quoted_strings_can_be_null=False)),
+        "jsonl": lambda: pajson.read_json(path),
+        "arrow": lambda: ipc.open_file(path).read_all(),
+    }[fmt]()
+    got = Counter(tuple(canon_value(v) for v in row.values()) for row in table.to_pylist())
+    want = Counter(tuple(canon_value(v) for v in row) for row in query(sql, tables))
+    return {
+        "columns": table.column_names,
+        "rows": table.num_rows,
+        "equal": got == want,
+        "missing": [list(r) for r in list((want - got).elements())[:3]],
+        "extra": [list(r) for r in list((got - want).elements())[:3]],
+        "schema": str(table.schema),
+    }
+
+
+def unzip(path, out):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        z.extractall(out)
+        return [{"name": i.filename, "size": i.file_size} for i in z.infolist()]
+
+
 def main():
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "describe":
@@ -137,6 +199,10 @@ def main():
         print(json.dumps(codec_files(rest[0])))
     elif command == "regroup":
         print(json.dumps(regroup(rest[0], rest[1], int(rest[2]))))
+    elif command == "check-export":
+        print(json.dumps(check_export(rest[0], rest[1], rest[2], rest[3:])))
+    elif command == "unzip":
+        print(json.dumps(unzip(rest[0], rest[1])))
     elif command == "query":
         print(json.dumps(query(rest[0], rest[1:])))
     else:

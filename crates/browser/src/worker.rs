@@ -1,16 +1,18 @@
 //! The worker's side of the page <-> worker protocol (see `kiln_protocol::messages`).
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use kiln_engine::distributed::TaskHooks;
+use kiln_engine::export::{ExportStream, write_output, zip_output};
 use kiln_engine::results;
 use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
 use kiln_protocol::{
-    AttemptId, Request, RequestBody, Response, ResponseBody, StoreSource, TaskProgress, UserError,
+    AttemptId, ExportTarget, Request, RequestBody, Response, ResponseBody, StoreSource,
+    TaskProgress, UserError,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File};
@@ -28,10 +30,51 @@ const SAMPLE_TABLES: [(&str, &str, bool); 3] = [
 /// Results kept for paging; older ones are dropped to bound the worker's memory.
 const KEPT_RESULTS: usize = 4;
 
+/// Bytes of file per export chunk: big enough to keep messages few, small enough that
+/// the page never holds much it has not written yet.
+const EXPORT_CHUNK_BYTES: usize = 8 << 20;
+
 struct WorkerState {
     engine: Engine,
     results: VecDeque<(u64, QueryOutput)>,
     next_result: u64,
+    exports: HashMap<u64, Export>,
+    next_export: u64,
+}
+
+/// An export being pulled by the page.
+enum Export {
+    /// One file, encoded as it is pulled.
+    File(ExportStream),
+    /// A written output, zipped whole (its files are listed to the page first).
+    Zip { bytes: Vec<u8>, sent: usize },
+}
+
+impl Export {
+    /// Whether every byte has been handed out.
+    fn is_done(&self) -> bool {
+        match self {
+            Export::File(stream) => stream.is_finished(),
+            Export::Zip { bytes, sent } => *sent >= bytes.len(),
+        }
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, UserError> {
+        match self {
+            Export::File(stream) => stream
+                .next_chunk(EXPORT_CHUNK_BYTES)
+                .map_err(|e| e.to_user("encoding the result")),
+            Export::Zip { bytes, sent } => {
+                if *sent >= bytes.len() {
+                    return Ok(None);
+                }
+                let end = (*sent + EXPORT_CHUNK_BYTES).min(bytes.len());
+                let chunk = bytes[*sent..end].to_vec();
+                *sent = end;
+                Ok(Some(chunk))
+            }
+        }
+    }
 }
 
 impl WorkerState {
@@ -44,6 +87,8 @@ impl WorkerState {
             engine: Engine::new(EngineConfig::default()),
             results: VecDeque::new(),
             next_result: 1,
+            exports: HashMap::new(),
+            next_export: 1,
         }
     }
 }
@@ -335,20 +380,65 @@ async fn handle(
                 Err(error) => Ok(Reply::new(ResponseBody::TaskFailed { attempt, error })),
             }
         }
+        RequestBody::OpenExport { result_id, target } => {
+            let output = kept_result(state, result_id, "saving the result")?;
+            let stamp = format!("result-{result_id}");
+            let (export, file_name, mime, files) = match target {
+                ExportTarget::File { format } => {
+                    let stream =
+                        ExportStream::new(output.schema.clone(), output.batches.clone(), format)
+                            .map_err(|e| e.to_user("encoding the result"))?;
+                    let name = format!("kiln-{stamp}.{}", format.extension());
+                    (Export::File(stream), name, format.mime(), Vec::new())
+                }
+                ExportTarget::Output { options } => {
+                    let written = write_output(&output.schema, &output.tasks(), &options)
+                        .map_err(|e| e.to_user("writing the output"))?;
+                    let root = format!("kiln-{stamp}");
+                    let bytes = zip_output(&root, &written, options.format)
+                        .map_err(|e| e.to_user("zipping the output"))?;
+                    let files = written.into_iter().map(|(f, _)| f).collect();
+                    let export = Export::Zip { bytes, sent: 0 };
+                    (export, format!("{root}.zip"), "application/zip", files)
+                }
+            };
+            let export_id = state.next_export;
+            state.next_export += 1;
+            state.exports.insert(export_id, export);
+            Ok(Reply::new(ResponseBody::ExportOpened {
+                export_id,
+                file_name,
+                mime: mime.into(),
+                files,
+            }))
+        }
+        RequestBody::NextChunk { export_id } => {
+            let export = state.exports.get_mut(&export_id).ok_or_else(|| UserError {
+                context: "saving the result".into(),
+                message: "this export was closed".into(),
+                location: None,
+            })?;
+            let bytes = export.next_chunk()?.unwrap_or_default();
+            let last = export.is_done();
+            if last {
+                state.exports.remove(&export_id);
+            }
+            Ok(Reply {
+                body: ResponseBody::ExportChunk { export_id, last },
+                buffer: Some(to_buffer(&bytes)),
+                blocks: Vec::new(),
+            })
+        }
+        RequestBody::CloseExport { export_id } => {
+            state.exports.remove(&export_id);
+            Ok(Reply::new(ResponseBody::ExportClosed { export_id }))
+        }
         RequestBody::FetchPage {
             result_id,
             offset,
             limit,
         } => {
-            let (_, output) = state
-                .results
-                .iter()
-                .find(|(id, _)| *id == result_id)
-                .ok_or_else(|| UserError {
-                    context: "paging the result".into(),
-                    message: "this result is no longer kept; run the query again".into(),
-                    location: None,
-                })?;
+            let output = kept_result(state, result_id, "paging the result")?;
             let page = results::page(&output.batches, offset, limit)
                 .map_err(|e| e.to_user("formatting the result"))?;
             Ok(Reply::new(ResponseBody::Page { result_id, page }))
@@ -371,6 +461,23 @@ async fn handle(
             })
         }
     }
+}
+
+fn kept_result<'a>(
+    state: &'a WorkerState,
+    result_id: u64,
+    context: &str,
+) -> Result<&'a QueryOutput, UserError> {
+    state
+        .results
+        .iter()
+        .find(|(id, _)| *id == result_id)
+        .map(|(_, output)| output)
+        .ok_or_else(|| UserError {
+            context: context.into(),
+            message: "this result is no longer kept; run the query again".into(),
+            location: None,
+        })
 }
 
 fn tables(engine: &Engine, rejected: Vec<UserError>, sources: Vec<StoreSource>) -> ResponseBody {

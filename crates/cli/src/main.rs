@@ -2,6 +2,7 @@
 
 mod inputs;
 mod jobs;
+mod output;
 mod schema_text;
 
 use std::io::Write;
@@ -39,6 +40,8 @@ enum Command {
         time: bool,
         #[command(flatten)]
         job: JobArgs,
+        #[command(flatten)]
+        output: output::OutputArgs,
     },
     /// Show how a query would run: its physical plan, or (`--stages`) the plan cut into
     /// stages at its shuffles, gathers and broadcasts.
@@ -180,6 +183,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             partitions,
             time,
             job,
+            output: save,
         } => {
             let mut engine = engine_with_tables(partitions, &tables).await?;
             let start = Instant::now();
@@ -192,6 +196,9 @@ async fn run(command: Command) -> Result<(), UserError> {
             };
             if time {
                 eprintln!("elapsed: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+            }
+            if save.wanted() {
+                return save.save(&output);
             }
             let format = match format {
                 Format::Table => OutputFormat::Table,

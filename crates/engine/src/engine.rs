@@ -50,6 +50,9 @@ pub struct Engine {
 pub struct QueryOutput {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
+    /// How many of `batches` each task of the job's last stage produced, in task
+    /// order: a written output has a file per task, as a Spark job's does.
+    pub task_batches: Vec<usize>,
 }
 
 impl QueryOutput {
@@ -60,8 +63,31 @@ impl QueryOutput {
         blocks: impl IntoIterator<Item = bytes::Bytes>,
     ) -> Result<Self, EngineError> {
         let schema = crate::distributed::ipc::schema_from_bytes(schema_ipc)?;
-        let batches = crate::distributed::ipc::read_blocks(blocks)?;
-        Ok(Self { schema, batches })
+        let mut batches = Vec::new();
+        let mut task_batches = Vec::new();
+        for block in blocks {
+            let before = batches.len();
+            batches.extend(crate::distributed::ipc::read_blocks([block])?);
+            task_batches.push(batches.len() - before);
+        }
+        Ok(Self {
+            schema,
+            batches,
+            task_batches,
+        })
+    }
+
+    /// The batches of each task of the job's last stage.
+    pub fn tasks(&self) -> Vec<Vec<RecordBatch>> {
+        let mut rest = self.batches.as_slice();
+        self.task_batches
+            .iter()
+            .map(|n| {
+                let (mine, after) = rest.split_at((*n).min(rest.len()));
+                rest = after;
+                mine.to_vec()
+            })
+            .collect()
     }
 
     pub fn num_rows(&self) -> u64 {
@@ -292,7 +318,12 @@ impl Engine {
             };
             error.to_user(context)
         })?;
-        Ok(QueryOutput { schema, batches })
+        let task_batches = vec![batches.len()];
+        Ok(QueryOutput {
+            schema,
+            batches,
+            task_batches,
+        })
     }
 
     async fn plan(&self, sql: &str) -> Result<datafusion::prelude::DataFrame, UserError> {

@@ -16,6 +16,8 @@ pub enum EngineError {
     Io(String),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("cannot write the output: {0}")]
+    Write(String),
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
     #[error(transparent)]

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod distributed;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod metadata;
 pub mod naming;
 pub mod results;

@@ -48,13 +48,18 @@ pub fn page(batches: &[RecordBatch], offset: u64, limit: u64) -> Result<ResultPa
             .iter()
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()?;
+        // Logical nulls: a column of type Null has no validity bitmap, yet every value
+        // in it is NULL.
+        let nulls: Vec<_> = slice.columns().iter().map(|c| c.logical_nulls()).collect();
         for row in 0..slice.num_rows() {
             rows.push(
-                slice
-                    .columns()
+                nulls
                     .iter()
                     .zip(&formatters)
-                    .map(|(col, f)| (!col.is_null(row)).then(|| f.value(row).to_string()))
+                    .map(|(n, f)| {
+                        let null = n.as_ref().is_some_and(|n| n.is_null(row));
+                        (!null).then(|| f.value(row).to_string())
+                    })
                     .collect(),
             );
         }

@@ -5,6 +5,7 @@
 mod catalog;
 mod jobs;
 mod messages;
+mod output;
 mod plans;
 mod result;
 mod stages;
@@ -12,6 +13,7 @@ mod stages;
 pub use catalog::*;
 pub use jobs::*;
 pub use messages::*;
+pub use output::*;
 pub use plans::*;
 pub use result::*;
 pub use stages::*;

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AttemptId, JobId, JobOptions, JobPlan, ResultPage, ResultSummary, TableSummary, TaskMetrics,
-    TaskRequest, UserError,
+    AttemptId, ExportTarget, JobId, JobOptions, JobPlan, OutputFile, ResultPage, ResultSummary,
+    TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -67,6 +67,19 @@ pub enum RequestBody {
     /// Write a table (e.g. a CSV one) as a zstd Parquet file and hand its bytes back.
     ExportParquet {
         table: String,
+    },
+    /// Start saving a kept result; its bytes are then pulled chunk by chunk with
+    /// `NextChunk`, so the page writes each before the next is made.
+    OpenExport {
+        result_id: u64,
+        target: ExportTarget,
+    },
+    NextChunk {
+        export_id: u64,
+    },
+    /// The page gave up on an export (its save failed or was cancelled).
+    CloseExport {
+        export_id: u64,
     },
 }
 
@@ -133,6 +146,22 @@ pub enum ResponseBody {
     Page {
         result_id: u64,
         page: ResultPage,
+    },
+    ExportOpened {
+        export_id: u64,
+        /// A name to save it as (the page makes it safe for the file system).
+        file_name: String,
+        mime: String,
+        /// A written output's files (before zipping), for the page to list.
+        files: Vec<OutputFile>,
+    },
+    /// The next piece of an export, in the message's `buffer` field (transferred).
+    ExportChunk {
+        export_id: u64,
+        last: bool,
+    },
+    ExportClosed {
+        export_id: u64,
     },
     /// Bytes to save; they arrive in the message's `buffer` field (transferred).
     Download {

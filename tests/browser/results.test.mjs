@@ -1,0 +1,170 @@
+// Results people take home: the virtual table (jump to any row, NULLs, long values,
+// values as text only), downloads in every format read back by pyarrow and compared
+// with DuckDB, and a job's written output (partitionBy, coalesce, repartition) as a zip.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  withPage, runSql, oracle, generateTaxi, tempDir, setSetting, readResult, resultRowCount,
+  screenshot, sameValue,
+} from './harness.mjs';
+
+let page;
+let taxiDir;
+
+withPage(async (opened) => {
+  page = opened;
+  taxiDir = generateTaxi(300_000);
+  await page.getByTestId('folder-input').setInputFiles(path.join(taxiDir, 'yellow'));
+  await page.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
+  await setSetting(page, 'workers', 2);
+  await setSetting(page, 'split-mb', 1);
+});
+
+const yellow = () => `yellow=${path.join(taxiDir, 'yellow')}`;
+
+/** Clicks a button that starts a download and saves the file; returns its path and name. */
+async function download(testid) {
+  const [file] = await Promise.all([
+    page.waitForEvent('download', { timeout: 120_000 }),
+    page.getByTestId(testid).click(),
+  ]);
+  const target = path.join(tempDir('download'), file.suggestedFilename());
+  await file.saveAs(target);
+  await page.locator('[data-testid=export-status][data-done=true]').waitFor();
+  return { target, name: file.suggestedFilename() };
+}
+
+/** The shown rows, each with its row number. */
+async function shownRows() {
+  return page.getByTestId('result-table').evaluate((table) => [...table.querySelectorAll('tbody tr')].map((tr) => ({
+    row: Number(tr.dataset.row),
+    cells: [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('null') ? null : td.textContent)),
+  })));
+}
+
+/** Waits until every shown row has its values (blocks are fetched as they scroll in). */
+async function loaded() {
+  await page.waitForFunction(() => {
+    const table = document.querySelector('[data-testid=result-table]');
+    return table && !table.querySelector('td.loading');
+  });
+}
+
+const QUERY = `SELECT "VendorID", payment_type, "PULocationID", total_amount, tpep_pickup_datetime,
+  store_and_fwd_flag FROM yellow WHERE trip_distance > 3`;
+
+test('each format downloads through the page and reads back equal to DuckDB\'s answer', async () => {
+  await runSql(page, QUERY);
+  for (const fmt of ['parquet', 'csv', 'jsonl', 'arrow']) {
+    const { target, name } = await download(`save-${fmt}`);
+    assert.match(name, new RegExp(`^kiln-result-\\d+\\.${fmt}$`));
+    const check = oracle('check-export', fmt, target, QUERY, yellow());
+    assert.ok(check.equal, `${fmt}: missing ${JSON.stringify(check.missing)}, extra ${JSON.stringify(check.extra)}`);
+    assert.deepEqual(check.columns, ['VendorID', 'payment_type', 'PULocationID', 'total_amount',
+      'tpep_pickup_datetime', 'store_and_fwd_flag']);
+    assert.equal(check.rows, await resultRowCount(page));
+  }
+  const parquet = oracle('describe', (await download('save-parquet')).target);
+  assert.ok(Object.values(parquet.columns).every((c) => c.compression === 'ZSTD'));
+  await screenshot(page, 'results-saved');
+});
+
+test('a written output has a folder per partition value, a file per task or as coalesced, and _SUCCESS', async () => {
+  const sql = 'SELECT payment_type, "VendorID", total_amount FROM yellow';
+  await runSql(page, sql);
+  await page.getByTestId('toggle-write').click();
+  await page.locator('[data-testid=partition-by][value=payment_type]').check();
+  const write = async () => {
+    const { target } = await download('write-output');
+    const dir = tempDir('output');
+    const entries = oracle('unzip', target, dir);
+    const root = entries[0].name.split('/')[0];
+    return { dir: path.join(dir, root), entries: entries.map((e) => e.name.slice(root.length + 1)) };
+  };
+  const expected = oracle('query', 'SELECT payment_type, count(*) FROM yellow GROUP BY 1 ORDER BY 1', yellow());
+
+  // One file per task of the last stage (a scan of many splits) and partition value.
+  let out = await write();
+  assert.ok(out.entries.includes('_SUCCESS'));
+  const listed = await page.getByTestId('output-file').evaluateAll((trs) => trs.map((tr) => ({
+    path: tr.dataset.path, rows: Number(tr.dataset.rows),
+  })));
+  assert.deepEqual(listed.map((f) => f.path).sort(), out.entries.filter((e) => e !== '_SUCCESS').sort());
+  const back = oracle('query', 'SELECT payment_type, count(*) FROM out GROUP BY 1 ORDER BY 1', `out=${out.dir}`);
+  assert.deepEqual(back, expected, 'rows per partition value, read back by DuckDB');
+  assert.equal(listed.reduce((n, f) => n + f.rows, 0), expected.reduce((n, [, c]) => n + c, 0));
+  const tasks = new Set(listed.map((f) => f.path.split('/')[1]));
+  assert.ok(tasks.size > 1, 'several tasks wrote files');
+  assert.ok(listed.every((f) => /^payment_type=\d+\/part-\d{5}\.parquet$/.test(f.path)), JSON.stringify(listed));
+  await screenshot(page, 'results-written-output');
+
+  // coalesce(1): one file per partition value.
+  await page.getByTestId('layout-coalesce').check();
+  await page.getByTestId('layout-n').fill('1');
+  await page.getByTestId('layout-n').dispatchEvent('change');
+  out = await write();
+  const files = out.entries.filter((e) => e !== '_SUCCESS');
+  assert.equal(files.length, expected.length);
+  assert.deepEqual(oracle('query', 'SELECT payment_type, count(*) FROM out GROUP BY 1 ORDER BY 1', `out=${out.dir}`), expected);
+
+  // repartition(3) without partition columns: three files of even size.
+  await page.locator('[data-testid=partition-by][value=payment_type]').uncheck();
+  await page.getByTestId('layout-repartition').check();
+  await page.getByTestId('layout-n').fill('3');
+  await page.getByTestId('layout-n').dispatchEvent('change');
+  out = await write();
+  const rows = await page.getByTestId('output-file').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.rows)));
+  assert.equal(rows.length, 3);
+  assert.ok(Math.max(...rows) - Math.min(...rows) <= 1, `${rows}`);
+});
+
+test('the table jumps to any row of an ordered result and shows the same rows as DuckDB', async () => {
+  const sql = `SELECT total_amount, tpep_pickup_datetime, "PULocationID", "DOLocationID", trip_distance
+    FROM yellow ORDER BY total_amount, tpep_pickup_datetime, "PULocationID", "DOLocationID", trip_distance`;
+  await runSql(page, sql);
+  const expected = oracle('query', sql, yellow());
+  assert.equal(await resultRowCount(page), expected.length);
+  for (const target of [150_000, 2, expected.length]) {
+    await page.getByTestId('jump-row').fill(String(target));
+    await page.getByTestId('jump-go').click();
+    await loaded();
+    const rows = await shownRows();
+    const hit = rows.find((r) => r.row === target);
+    assert.ok(hit, `row ${target} is in view: ${rows.map((r) => r.row)}`);
+    for (const r of rows) {
+      expected[r.row - 1].forEach((v, i) => assert.ok(sameValue(r.cells[i], v),
+        `row ${r.row} col ${i}: ${r.cells[i]} vs ${v}`));
+    }
+  }
+  // Scrolling with the scrollbar to the very end shows the last row.
+  await page.getByTestId('result-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+  await loaded();
+  const last = (await shownRows()).at(-1);
+  assert.equal(last.row, expected.length);
+  await screenshot(page, 'results-table-last-rows');
+});
+
+test('values are text, NULL is shown apart, and a long value opens in full', async () => {
+  const long = 'abc'.repeat(400);
+  await runSql(page, `SELECT '<script>window.kilnPwned = 1</script><b>bold</b>' AS html, NULL AS nothing,
+    '' AS empty, repeat('abc', 400) AS long`);
+  const { rows } = await readResult(page);
+  assert.deepEqual(rows[0], ['<script>window.kilnPwned = 1</script><b>bold</b>', null, '', long]);
+  assert.equal(await page.locator('[data-testid=result-table] tbody b, [data-testid=result-table] tbody script').count(), 0);
+  assert.equal(await page.evaluate(() => window.kilnPwned), undefined);
+  await page.locator('[data-testid=result-table] tbody td').nth(3).click();
+  assert.equal(await page.getByTestId('cell-value').textContent(), long);
+  // Columns resize by dragging their header's edge.
+  const handle = page.getByTestId('col-resize').first();
+  await handle.scrollIntoViewIfNeeded();
+  const before = await page.locator('[data-testid=result-table] th').nth(1).evaluate((th) => th.offsetWidth);
+  const box = await handle.boundingBox();
+  await page.mouse.move(box.x + 3, box.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 123, box.y + 10, { steps: 5 });
+  await page.mouse.up();
+  const after = await page.locator('[data-testid=result-table] th').nth(1).evaluate((th) => th.offsetWidth);
+  assert.ok(after >= before + 100, `${before} -> ${after}`);
+  await screenshot(page, 'results-cell-detail');
+});
