@@ -51,7 +51,7 @@ export function withPage(setup) {
     session.server = await startServer();
     session.browser = await launch();
     session.page = await openPage(session.browser, session.server.url);
-    await setup(session.page);
+    await setup(session.page, session.browser);
   });
   after(async () => {
     await session.browser?.close();

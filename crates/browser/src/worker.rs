@@ -31,8 +31,10 @@ const SAMPLE_TABLES: [(&str, &str, bool); 3] = [
 const KEPT_RESULTS: usize = 4;
 
 /// Bytes of file per export chunk: big enough to keep messages few, small enough that
-/// the page never holds much it has not written yet.
-const EXPORT_CHUNK_BYTES: usize = 8 << 20;
+/// the page never holds much it has not written yet (chunks it has written linger
+/// until the page's next garbage collection: 8 MB chunks raised the tab's peak during a
+/// 148 MB CSV download by 81 MB, 2 MB chunks by 62 MB).
+const EXPORT_CHUNK_BYTES: usize = 2 << 20;
 
 struct WorkerState {
     engine: Engine,
