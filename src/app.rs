@@ -4,6 +4,7 @@ use kiln_protocol::{ExportTarget, UserError};
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
+use crate::components::chart::Chart;
 use crate::components::crash_banner::CrashBanner;
 use crate::components::drop_zone::DropZone;
 use crate::components::error_panel::ErrorPanel;
@@ -147,6 +148,15 @@ pub fn App() -> Html {
             }
         })
     };
+    let on_draw = {
+        let client = client.clone();
+        let result_id = state.result.as_ref().map(|r| r.result_id);
+        Callback::from(move |spec: kiln_protocol::ChartSpec| {
+            if let Some(id) = result_id {
+                client.draw_chart(id, spec);
+            }
+        })
+    };
     // The last stage of the job that made the result: a written output's file count.
     let result_tasks = state
         .jobs
@@ -227,6 +237,7 @@ pub fn App() -> Html {
                     <div class="view">
                     <div class="tabs" role="tablist">
                         { tab(View::Results, "Results".into(), "tab-results") }
+                        { tab(View::Chart, "Chart".into(), "tab-chart") }
                         { tab(View::Explorer, match &selected {
                             Some(t) => format!("Explorer: {}", t.name),
                             None => "Explorer".into(),
@@ -247,6 +258,10 @@ pub fn App() -> Html {
                                 None => html! {
                                     <p class="empty">{"Run a query to see its result here."}</p>
                                 },
+                            },
+                            View::Chart => match state.result.clone() {
+                                Some(result) => html! { <Chart result={result} on_draw={on_draw} /> },
+                                None => html! { <p class="empty">{"Run a query to chart its result."}</p> },
                             },
                             View::Explorer => match selected {
                                 Some(table) => {

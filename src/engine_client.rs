@@ -8,8 +8,8 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    ExportTarget, IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId, Response,
-    ResponseBody, StoreSource, UserError,
+    ChartSpec, ExportTarget, IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId,
+    Response, ResponseBody, StoreSource, UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -406,6 +406,15 @@ impl EngineClient {
             limit: PAGE_SIZE,
         };
         self.send(body, vec![], Pending::Page { result_id, offset }, None);
+    }
+
+    pub fn draw_chart(&self, result_id: u64, spec: ChartSpec) {
+        self.send(
+            RequestBody::Chart { result_id, spec },
+            vec![],
+            Pending::Chart,
+            None,
+        );
     }
 
     /// Saves a kept result. `stream` is a writable file the user picked (a promise of

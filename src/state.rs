@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use kiln_protocol::{
-    JobEvent, OutputFile, RequestId, Response, ResponseBody, ResultPage, ResultSummary,
+    ChartData, JobEvent, OutputFile, RequestId, Response, ResponseBody, ResultPage, ResultSummary,
     TableSummary, UserError,
 };
 use yew::Reducible;
@@ -46,6 +46,7 @@ pub enum Pending {
     Export,
     /// Pulling a result's save from the engine, a chunk at a time.
     Save,
+    Chart,
     /// Re-sent after an engine restart to rebuild the catalog; its failures are expected
     /// (e.g. a table renamed and later removed) and not shown.
     Replay,
@@ -62,6 +63,7 @@ impl Pending {
             Pending::Page { .. } => "Fetching rows",
             Pending::Export => "Writing Parquet",
             Pending::Save => "Saving the result",
+            Pending::Chart => "Drawing the chart",
             Pending::Replay => "Restoring tables",
         }
     }
@@ -112,6 +114,8 @@ pub struct QueryResult {
     pub detached: bool,
     /// The result's last save, or the one under way.
     pub export: Option<ExportStatus>,
+    /// The chart last drawn of it.
+    pub chart: Option<Rc<ChartData>>,
 }
 
 /// A save of the result as it goes: bytes written so far, and a written output's files.
@@ -133,6 +137,7 @@ impl QueryResult {
             requested: BTreeSet::new(),
             detached: false,
             export: None,
+            chart: None,
         };
         result.insert(first);
         result
@@ -187,6 +192,7 @@ pub struct ShownError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Results,
+    Chart,
     Explorer,
 }
 
@@ -492,6 +498,13 @@ impl AppState {
                 }
             }
             ResponseBody::ExportChunk { .. } | ResponseBody::ExportClosed { .. } => {}
+            ResponseBody::Chart { result_id, data } => {
+                if let Some(result) = &mut self.result
+                    && result.result_id == result_id
+                {
+                    Rc::make_mut(result).chart = Some(Rc::new(data));
+                }
+            }
             // The client saved the bytes before dispatching; nothing to show.
             ResponseBody::Download { .. } => {}
             // The engine client handles the job protocol itself and never passes it on.

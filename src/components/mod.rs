@@ -1,3 +1,4 @@
+pub mod chart;
 pub mod crash_banner;
 pub mod drop_zone;
 pub mod error_panel;

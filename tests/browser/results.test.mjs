@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import {
   withPage, runSql, oracle, generateTaxi, tempDir, setSetting, readResult, resultRowCount,
   screenshot, sameValue,
@@ -167,4 +168,63 @@ test('values are text, NULL is shown apart, and a long value opens in full', asy
   const after = await page.locator('[data-testid=result-table] th').nth(1).evaluate((th) => th.offsetWidth);
   assert.ok(after >= before + 100, `${before} -> ${after}`);
   await screenshot(page, 'results-cell-detail');
+});
+
+async function chart() {
+  await page.getByTestId('tab-chart').click();
+  await page.getByTestId('chart-svg').waitFor();
+  await page.getByTestId('chart').scrollIntoViewIfNeeded();
+  return page.getByTestId('chart-svg');
+}
+
+test('a group-by charts as bars whose heights are the oracle\'s sums', async () => {
+  const sql = 'SELECT payment_type, sum(total_amount) AS total FROM yellow GROUP BY payment_type';
+  await runSql(page, sql);
+  const svg = await chart();
+  assert.equal(await svg.getAttribute('data-kind'), 'bar', 'a small integer key and a sum default to bars');
+  const bars = await svg.getByTestId('chart-bar').evaluateAll((rs) => rs.map((r) => [r.dataset.x, Number(r.dataset.value)]));
+  const expected = oracle('query', sql, yellow());
+  assert.equal(bars.length, expected.length);
+  for (const [key, total] of expected) {
+    const bar = bars.find(([x]) => x === String(key));
+    assert.ok(bar, `a bar for ${key}`);
+    assert.ok(Math.abs(bar[1] - total) < 1e-6 * Math.abs(total) + 1e-6, `${key}: ${bar[1]} vs ${total}`);
+  }
+  await screenshot(page, 'chart-bar');
+  // Saved as SVG and PNG.
+  const [svgFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-save-svg').click()]);
+  const svgText = readFileSync(await svgFile.path(), 'utf8');
+  assert.match(svgText, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal((svgText.match(/data-testid="chart-bar"/g) ?? []).length, expected.length);
+  const [pngFile] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-save-png').click()]);
+  const png = readFileSync(await pngFile.path());
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.equal(png.readUInt32BE(16), 1760, 'twice the chart\'s width');
+});
+
+test('a month and a sum chart as a line; a histogram counts every row', async () => {
+  const sql = `SELECT date_trunc('day', tpep_pickup_datetime) AS day, count(*) AS trips
+    FROM yellow GROUP BY 1 ORDER BY 1`;
+  await runSql(page, sql);
+  let svg = await chart();
+  assert.equal(await svg.getAttribute('data-kind'), 'line');
+  const expected = oracle('query', sql, yellow());
+  assert.equal(Number(await svg.getByTestId('chart-line').getAttribute('data-points')), expected.length);
+  await screenshot(page, 'chart-line');
+
+  await runSql(page, 'SELECT total_amount FROM yellow');
+  svg = await chart();
+  assert.equal(await svg.getAttribute('data-kind'), 'histogram');
+  const counts = await svg.getByTestId('chart-bin').evaluateAll((rs) => rs.map((r) => Number(r.dataset.count)));
+  const [[rows]] = oracle('query', 'SELECT count(total_amount) FROM yellow', yellow());
+  assert.equal(counts.reduce((a, b) => a + b, 0), rows);
+  // Picking another kind and columns redraws: a scatter of distance against amount.
+  await runSql(page, 'SELECT trip_distance, total_amount, payment_type FROM yellow LIMIT 2000');
+  svg = await chart();
+  await page.getByTestId('chart-kind').selectOption('Scatter');
+  await page.getByTestId('chart-series').selectOption('payment_type');
+  await page.locator('[data-testid=chart-svg][data-kind=scatter]').waitFor();
+  assert.equal(await page.getByTestId('chart-point').count(), 2000);
+  await page.getByTestId('chart').scrollIntoViewIfNeeded();
+  await screenshot(page, 'chart-scatter');
 });

@@ -431,6 +431,12 @@ async fn handle(
                 blocks: Vec::new(),
             })
         }
+        RequestBody::Chart { result_id, spec } => {
+            let output = kept_result(state, result_id, "drawing the chart")?;
+            let data = kiln_engine::chart::chart_data(output, &spec)
+                .map_err(|e| e.to_user("drawing the chart"))?;
+            Ok(Reply::new(ResponseBody::Chart { result_id, data }))
+        }
         RequestBody::CloseExport { export_id } => {
             state.exports.remove(&export_id);
             Ok(Reply::new(ResponseBody::ExportClosed { export_id }))

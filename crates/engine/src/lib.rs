@@ -3,6 +3,7 @@
 //! it byte sources and messages, the CLI hands it local files.
 
 pub mod catalog;
+pub mod chart;
 pub mod distributed;
 pub mod engine;
 pub mod error;

@@ -3,6 +3,7 @@
 //! without pulling in the engine.
 
 mod catalog;
+mod chart;
 mod jobs;
 mod messages;
 mod output;
@@ -11,6 +12,7 @@ mod result;
 mod stages;
 
 pub use catalog::*;
+pub use chart::*;
 pub use jobs::*;
 pub use messages::*;
 pub use output::*;

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AttemptId, ExportTarget, JobId, JobOptions, JobPlan, OutputFile, ResultPage, ResultSummary,
-    TableSummary, TaskMetrics, TaskRequest, UserError,
+    AttemptId, ChartData, ChartSpec, ExportTarget, JobId, JobOptions, JobPlan, OutputFile,
+    ResultPage, ResultSummary, TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -80,6 +80,11 @@ pub enum RequestBody {
     /// The page gave up on an export (its save failed or was cancelled).
     CloseExport {
         export_id: u64,
+    },
+    /// The points of a chart over a kept result.
+    Chart {
+        result_id: u64,
+        spec: ChartSpec,
     },
 }
 
@@ -162,6 +167,10 @@ pub enum ResponseBody {
     },
     ExportClosed {
         export_id: u64,
+    },
+    Chart {
+        result_id: u64,
+        data: ChartData,
     },
     /// Bytes to save; they arrive in the message's `buffer` field (transferred).
     Download {
