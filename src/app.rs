@@ -1,7 +1,6 @@
 //! Layout and wiring: the state, the engine client, and the components between them.
 
 use kiln_protocol::{ExportTarget, UserError};
-use wasm_bindgen::JsValue;
 use yew::prelude::*;
 
 use crate::components::chart::Chart;
@@ -19,6 +18,7 @@ use crate::components::table_list::TableList;
 use crate::engine_client::EngineClient;
 use crate::files::PickedFile;
 use crate::job_runner::RunSettings;
+use crate::save::Destination;
 use crate::state::{Action, AppState, DEFAULT_SQL, Engine, View};
 use crate::{download, sql, storage};
 
@@ -142,9 +142,9 @@ pub fn App() -> Html {
     let on_save_result = {
         let client = client.clone();
         let result_id = state.result.as_ref().map(|r| r.result_id);
-        Callback::from(move |(target, stream): (ExportTarget, Option<JsValue>)| {
+        Callback::from(move |(target, destination): (ExportTarget, Destination)| {
             if let Some(id) = result_id {
-                client.save_result(id, target, stream);
+                client.save_result(id, target, destination);
             }
         })
     };

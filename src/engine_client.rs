@@ -6,10 +6,10 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array, WebAssembly};
+use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    ChartSpec, ExportTarget, IncomingFile, JobEvent, JobOptions, Request, RequestBody, RequestId,
-    Response, ResponseBody, StoreSource, UserError,
+    ChartSpec, ExportTarget, FileChunk, IncomingFile, JobEvent, JobOptions, Request, RequestBody,
+    RequestId, Response, ResponseBody, StoreSource, UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -21,7 +21,7 @@ use crate::download;
 use crate::files::PickedFile;
 use crate::job_runner::{Effect, JobRunner, RunSettings};
 use crate::pool::{PoolEvent, WorkerPool};
-use crate::save::Sink;
+use crate::save::{Destination, Sink};
 use crate::state::{Action, PAGE_SIZE, Pending};
 
 const ENGINE_WASM: &str = "engine/kiln_browser_bg.wasm";
@@ -65,8 +65,8 @@ struct Inner {
     /// rather than once per worker message.
     unsent_events: Vec<JobEvent>,
     flush_scheduled: bool,
-    /// Saves asked for and not opened yet, by request id: the file picked, if any.
-    opening: HashMap<RequestId, Option<JsValue>>,
+    /// Saves asked for and not opened yet, by request id: where each goes.
+    opening: HashMap<RequestId, Destination>,
     /// Saves under way, by export id. Taken out while a chunk is written.
     saving: HashMap<u64, Saving>,
 }
@@ -417,11 +417,10 @@ impl EngineClient {
         );
     }
 
-    /// Saves a kept result. `stream` is a writable file the user picked (a promise of
-    /// one); without it the save ends up in the browser's downloads.
-    pub fn save_result(&self, result_id: u64, target: ExportTarget, stream: Option<JsValue>) {
+    /// Saves a kept result where `destination` says.
+    pub fn save_result(&self, result_id: u64, target: ExportTarget, destination: Destination) {
         let id = self.inner.borrow().next_id;
-        self.inner.borrow_mut().opening.insert(id, stream);
+        self.inner.borrow_mut().opening.insert(id, destination);
         self.send(
             RequestBody::OpenExport { result_id, target },
             vec![],
@@ -432,20 +431,22 @@ impl EngineClient {
 
     /// The engine opened a save: get the file ready, then pull the first chunk.
     fn export_opened(&self, request: RequestId, export_id: u64, file_name: &str, mime: &str) {
-        let stream = self.inner.borrow_mut().opening.remove(&request).flatten();
+        let destination = self
+            .inner
+            .borrow_mut()
+            .opening
+            .remove(&request)
+            .unwrap_or(Destination::Downloads);
         let this = self.clone();
         let (file_name, mime) = (file_name.to_string(), mime.to_string());
         spawn_local(async move {
-            let sink = match stream {
-                Some(promise) => match JsFuture::from(Promise::from(promise)).await {
-                    Ok(stream) => Sink::Stream(stream),
-                    Err(e) => {
-                        this.export_failed(export_id, &file_name, describe(&e), None)
-                            .await;
-                        return;
-                    }
-                },
-                None => Sink::Blobs(Vec::new()),
+            let sink = match Sink::open(destination).await {
+                Ok(sink) => sink,
+                Err(e) => {
+                    this.export_failed(export_id, &file_name, describe(&e), None)
+                        .await;
+                    return;
+                }
             };
             this.inner.borrow_mut().saving.insert(
                 export_id,
@@ -471,14 +472,14 @@ impl EngineClient {
 
     /// Writes a chunk, then asks for the next one: the engine makes a chunk only once
     /// the last one is written, so the page never holds more than one unwritten.
-    fn export_chunk(&self, export_id: u64, chunk: JsValue, last: bool) {
+    fn export_chunk(&self, export_id: u64, chunk: JsValue, last: bool, file: Option<FileChunk>) {
         let Some(mut saving) = self.inner.borrow_mut().saving.remove(&export_id) else {
             return;
         };
         let this = self.clone();
         spawn_local(async move {
             let len = Uint8Array::new(&chunk).length() as u64;
-            if let Err(e) = saving.sink.write(&chunk).await {
+            if let Err(e) = saving.sink.write(&chunk, file.as_ref()).await {
                 this.export_failed(
                     export_id,
                     &saving.file_name,
@@ -742,9 +743,13 @@ impl EngineClient {
                 mime,
                 ..
             } => self.export_opened(response.id, *export_id, file_name, mime),
-            ResponseBody::ExportChunk { export_id, last } => {
+            ResponseBody::ExportChunk {
+                export_id,
+                last,
+                file,
+            } => {
                 let chunk = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
-                self.export_chunk(*export_id, chunk, *last);
+                self.export_chunk(*export_id, chunk, *last, file.clone());
             }
             ResponseBody::Error { .. } => {
                 // A save that failed to open has no file to wait for any more.

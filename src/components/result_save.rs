@@ -7,12 +7,11 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use kiln_protocol::{ExportFormat, ExportTarget, FileLayout, WriteOptions};
-use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::format::{group_digits, human_bytes};
-use crate::save;
+use crate::save::{self, Destination};
 use crate::state::QueryResult;
 
 /// Files under this size, on average, are "small files" a reader pays per file for.
@@ -23,8 +22,8 @@ pub struct Props {
     pub result: Rc<QueryResult>,
     /// Tasks of the job's last stage: a written output's files, before partitioning.
     pub tasks: Option<usize>,
-    /// What to save, and the writable file the user picked (a promise), if any.
-    pub on_save: Callback<(ExportTarget, Option<JsValue>)>,
+    /// What to save, and where.
+    pub on_save: Callback<(ExportTarget, Destination)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -55,15 +54,11 @@ pub fn ResultSave(props: &Props) -> Html {
         let name = format!("kiln-result-{}.{}", props.result.result_id, f.extension());
         Callback::from(move |_: MouseEvent| {
             // The picker must open inside the click; the engine starts once it is open.
-            let stream = if pick {
-                match save::pick_file(&name) {
-                    Ok(promise) => Some(JsValue::from(promise)),
-                    Err(_) => None,
-                }
-            } else {
-                None
+            let destination = match save::pick_file(&name) {
+                Ok(promise) if pick => Destination::File(promise),
+                _ => Destination::Downloads,
             };
-            on_save.emit((ExportTarget::File { format: f }, stream));
+            on_save.emit((ExportTarget::File { format: f }, destination));
         })
     };
     let on_pick = {
@@ -118,34 +113,39 @@ pub fn ResultSave(props: &Props) -> Html {
                 }
             })
         };
-        let on_write = {
-            let on_save = props.on_save.clone();
-            // Columns keep the result's order, whatever order they were ticked in.
-            let partition_by: Vec<String> = props
+        // Columns keep the result's order, whatever order they were ticked in.
+        let options = WriteOptions {
+            format: *format,
+            partition_by: props
                 .result
                 .summary
                 .columns
                 .iter()
                 .filter(|c| partition_by.contains(&c.name))
                 .map(|c| c.name.clone())
-                .collect();
-            let files = match *layout {
+                .collect(),
+            files: match *layout {
                 Layout::Tasks => FileLayout::Tasks,
                 Layout::Repartition => FileLayout::Repartition { n: *file_count },
                 Layout::Coalesce => FileLayout::Coalesce { n: *file_count },
-            };
-            let format = *format;
+            },
+        };
+        let on_write = {
+            let on_save = props.on_save.clone();
+            let options = options.clone();
             Callback::from(move |_: MouseEvent| {
-                on_save.emit((
-                    ExportTarget::Output {
-                        options: WriteOptions {
-                            format,
-                            partition_by: partition_by.clone(),
-                            files,
-                        },
-                    },
-                    None,
-                ))
+                let options = options.clone();
+                on_save.emit((ExportTarget::Output { options }, Destination::Downloads))
+            })
+        };
+        let on_write_folder = {
+            let on_save = props.on_save.clone();
+            Callback::from(move |_: MouseEvent| {
+                // The picker must open inside the click.
+                if let Ok(promise) = save::pick_folder() {
+                    let options = options.clone();
+                    on_save.emit((ExportTarget::Folder { options }, Destination::Folder(promise)));
+                }
             })
         };
         let tasks = props
@@ -190,6 +190,11 @@ pub fn ResultSave(props: &Props) -> Html {
                 <button class="button primary" data-testid="write-output" disabled={disabled} onclick={on_write}>
                     {"Write and download .zip"}
                 </button>
+                if save::can_pick_folder() {
+                    <button class="button" data-testid="write-folder" disabled={disabled} onclick={on_write_folder}>
+                        {"Write to a folder…"}
+                    </button>
+                }
             </div>
         }
     });
@@ -236,7 +241,7 @@ pub fn ResultSave(props: &Props) -> Html {
             }) }
             if save::can_pick_file() {
                 <label title="Streams the file to disk as it is written, for results too large to hold twice">
-                    <input type="checkbox" checked={*pick} onchange={on_pick} />{" choose where to save"}
+                    <input type="checkbox" data-testid="pick-file" checked={*pick} onchange={on_pick} />{" choose where to save"}
                 </label>
             }
             <button class="link" data-testid="toggle-write" onclick={toggle_writing}>

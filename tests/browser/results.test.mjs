@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import {
   withPage, runSql, oracle, generateTaxi, tempDir, setSetting, readResult, resultRowCount,
   screenshot, sameValue,
@@ -227,4 +227,60 @@ test('a month and a sum chart as a line; a histogram counts every row', async ()
   assert.equal(await page.getByTestId('chart-point').count(), 2000);
   await page.getByTestId('chart').scrollIntoViewIfNeeded();
   await screenshot(page, 'chart-scatter');
+});
+
+test('a save streams into a picked file, and a job output into a picked folder', async () => {
+  // The pickers are the one part a test cannot drive: they answer here with handles of
+  // the origin's private file system, which the File System Access API writes like any.
+  await page.evaluate(() => {
+    window.showSaveFilePicker = async ({ suggestedName }) =>
+      (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+    window.showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle('picked', { create: true });
+  });
+  await runSql(page, QUERY);
+  await page.getByTestId('pick-file').check();
+  await page.getByTestId('save-csv').click();
+  await page.locator('[data-testid=export-status][data-done=true]').waitFor();
+  const name = await page.locator('[data-testid=export-status] code').textContent();
+  const csv = await page.evaluate(async (n) => {
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
+    return file.text();
+  }, name);
+  const local = path.join(tempDir('picked'), name);
+  writeFileSync(local, csv);
+  const check = oracle('check-export', 'csv', local, QUERY, yellow());
+  assert.ok(check.equal, `missing ${JSON.stringify(check.missing)}, extra ${JSON.stringify(check.extra)}`);
+  await page.getByTestId('pick-file').uncheck();
+
+  const sql = 'SELECT payment_type, "VendorID", total_amount FROM yellow';
+  await runSql(page, sql);
+  await page.getByTestId('toggle-write').click();
+  await page.locator('[data-testid=partition-by][value=payment_type]').check();
+  await page.getByTestId('write-folder').click();
+  await page.locator('[data-testid=export-status][data-done=true]').waitFor();
+  // Everything written into the picked folder, copied out to compare.
+  const files = await page.evaluate(async () => {
+    const out = [];
+    const walk = async (dir, prefix) => {
+      for await (const [entry, handle] of dir.entries()) {
+        if (handle.kind === 'directory') await walk(handle, `${prefix}${entry}/`);
+        else out.push([`${prefix}${entry}`, [...new Uint8Array(await (await handle.getFile()).arrayBuffer())]]);
+      }
+    };
+    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('picked'), '');
+    return out;
+  });
+  const dir = tempDir('picked-folder');
+  for (const [rel, bytes] of files) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), Buffer.from(bytes));
+  }
+  assert.ok(files.some(([rel]) => rel === '_SUCCESS'));
+  const listed = await page.getByTestId('output-file').evaluateAll((trs) => trs.map((tr) => tr.dataset.path));
+  assert.deepEqual(files.map(([rel]) => rel).filter((r) => r !== '_SUCCESS').sort(), listed.sort());
+  assert.deepEqual(
+    oracle('query', 'SELECT payment_type, count(*) FROM out GROUP BY 1 ORDER BY 1', `out=${dir}`),
+    oracle('query', 'SELECT payment_type, count(*) FROM yellow GROUP BY 1 ORDER BY 1', yellow()),
+  );
 });

@@ -11,7 +11,7 @@ use kiln_engine::export::{ExportStream, write_output, zip_output};
 use kiln_engine::results;
 use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
 use kiln_protocol::{
-    AttemptId, ExportTarget, Request, RequestBody, Response, ResponseBody, StoreSource,
+    AttemptId, ExportTarget, FileChunk, Request, RequestBody, Response, ResponseBody, StoreSource,
     TaskProgress, UserError,
 };
 use wasm_bindgen::prelude::*;
@@ -50,6 +50,12 @@ enum Export {
     File(ExportStream),
     /// A written output, zipped whole (its files are listed to the page first).
     Zip { bytes: Vec<u8>, sent: usize },
+    /// A written output handed over file by file, each in chunks.
+    Folder {
+        files: Vec<(String, Vec<u8>)>,
+        file: usize,
+        sent: usize,
+    },
 }
 
 impl Export {
@@ -58,7 +64,28 @@ impl Export {
         match self {
             Export::File(stream) => stream.is_finished(),
             Export::Zip { bytes, sent } => *sent >= bytes.len(),
+            Export::Folder { files, file, .. } => *file >= files.len(),
         }
+    }
+
+    /// The next chunk of a folder export's current file, and which file it is.
+    fn next_file_chunk(&mut self) -> Option<(Vec<u8>, FileChunk)> {
+        let Export::Folder { files, file, sent } = self else {
+            return None;
+        };
+        let (path, bytes) = files.get(*file)?;
+        let first = *sent == 0;
+        let end = (*sent + EXPORT_CHUNK_BYTES).min(bytes.len());
+        let chunk = bytes[*sent..end].to_vec();
+        let done = end >= bytes.len();
+        let path = path.clone();
+        if done {
+            *file += 1;
+            *sent = 0;
+        } else {
+            *sent = end;
+        }
+        Some((chunk, FileChunk { path, first, done }))
     }
 
     fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, UserError> {
@@ -66,6 +93,7 @@ impl Export {
             Export::File(stream) => stream
                 .next_chunk(EXPORT_CHUNK_BYTES)
                 .map_err(|e| e.to_user("encoding the result")),
+            Export::Folder { .. } => Ok(self.next_file_chunk().map(|(bytes, _)| bytes)),
             Export::Zip { bytes, sent } => {
                 if *sent >= bytes.len() {
                     return Ok(None);
@@ -403,6 +431,21 @@ async fn handle(
                     let export = Export::Zip { bytes, sent: 0 };
                     (export, format!("{root}.zip"), "application/zip", files)
                 }
+                ExportTarget::Folder { options } => {
+                    let written = write_output(&output.schema, &output.tasks(), &options)
+                        .map_err(|e| e.to_user("writing the output"))?;
+                    let listed = written.iter().map(|(f, _)| f.clone()).collect();
+                    let mut files: Vec<(String, Vec<u8>)> =
+                        written.into_iter().map(|(f, b)| (f.path, b)).collect();
+                    // Like Spark's, the marker is written last: its presence means done.
+                    files.push(("_SUCCESS".into(), Vec::new()));
+                    let export = Export::Folder {
+                        files,
+                        file: 0,
+                        sent: 0,
+                    };
+                    (export, format!("kiln-{stamp}"), "inode/directory", listed)
+                }
             };
             let export_id = state.next_export;
             state.next_export += 1;
@@ -420,13 +463,23 @@ async fn handle(
                 message: "this export was closed".into(),
                 location: None,
             })?;
-            let bytes = export.next_chunk()?.unwrap_or_default();
+            let (bytes, file) = match export {
+                Export::Folder { .. } => match export.next_file_chunk() {
+                    Some((bytes, file)) => (bytes, Some(file)),
+                    None => (Vec::new(), None),
+                },
+                _ => (export.next_chunk()?.unwrap_or_default(), None),
+            };
             let last = export.is_done();
             if last {
                 state.exports.remove(&export_id);
             }
             Ok(Reply {
-                body: ResponseBody::ExportChunk { export_id, last },
+                body: ResponseBody::ExportChunk {
+                    export_id,
+                    last,
+                    file,
+                },
                 buffer: Some(to_buffer(&bytes)),
                 blocks: Vec::new(),
             })

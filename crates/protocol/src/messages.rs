@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AttemptId, ChartData, ChartSpec, ExportTarget, JobId, JobOptions, JobPlan, OutputFile,
-    ResultPage, ResultSummary, TableSummary, TaskMetrics, TaskRequest, UserError,
+    AttemptId, ChartData, ChartSpec, ExportTarget, FileChunk, JobId, JobOptions, JobPlan,
+    OutputFile, ResultPage, ResultSummary, TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -164,6 +164,9 @@ pub enum ResponseBody {
     ExportChunk {
         export_id: u64,
         last: bool,
+        /// For a folder export, the file the chunk is part of.
+        #[serde(default)]
+        file: Option<FileChunk>,
     },
     ExportClosed {
         export_id: u64,

@@ -86,4 +86,18 @@ pub enum ExportTarget {
     File { format: ExportFormat },
     /// The result written as a folder of files, downloaded as one zip.
     Output { options: WriteOptions },
+    /// The result written as a folder of files, handed over file by file (for a
+    /// folder the user picked), `_SUCCESS` last.
+    Folder { options: WriteOptions },
+}
+
+/// Which file of a folder export a chunk belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileChunk {
+    /// Relative to the folder, `/`-separated.
+    pub path: String,
+    /// The file's first chunk: create it.
+    pub first: bool,
+    /// The file's last chunk: close it.
+    pub done: bool,
 }
