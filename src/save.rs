@@ -62,10 +62,10 @@ impl Sink {
                     .ok_or("a chunk came before its file was opened")?;
                 let bytes = Uint8Array::new(chunk);
                 call_async(stream, "write", &[bytes.into()]).await?;
-                if file.done {
-                    if let Some(stream) = open.take() {
-                        call_async(&stream, "close", &[]).await?;
-                    }
+                if file.done
+                    && let Some(stream) = open.take()
+                {
+                    call_async(&stream, "close", &[]).await?;
                 }
                 Ok(())
             }
