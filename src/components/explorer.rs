@@ -1,6 +1,6 @@
 //! What a table is made of: schema, files, row groups and column chunks.
 
-use kiln_protocol::{ColumnSummary, FileFormat, FileSummary, TableSummary};
+use kiln_protocol::{ColumnSummary, FileSummary, TableSummary};
 use yew::prelude::*;
 
 use crate::format::{codec_name, exact_bytes, group_digits, human_bytes, ratio};
@@ -20,10 +20,7 @@ pub fn Explorer(props: &Props) -> Html {
     let table = &props.table;
     let show_all = use_state_eq(|| false);
     let bytes = table.total_bytes();
-    let format = match table.format {
-        FileFormat::Parquet => "parquet",
-        FileFormat::Csv => "csv",
-    };
+    let format = table.format.label();
     let shown = if *show_all {
         table.files.len()
     } else {

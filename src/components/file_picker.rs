@@ -49,10 +49,10 @@ pub fn FilePicker(props: &Props) -> Html {
 
     html! {
         <div class="file-picker">
-            <label class="button primary" title="Parquet or CSV files (also .csv.gz)">
+            <label class="button primary" title="Parquet, CSV (also .csv.gz), JSON Lines or Arrow IPC files">
                 {"Open files…"}
                 <input type="file" class="visually-hidden" data-testid="file-input"
-                    multiple={true} accept=".parquet,.csv,.gz" onchange={on_pick.clone()} />
+                    multiple={true} accept=".parquet,.csv,.gz,.jsonl,.ndjson,.arrow,.feather" onchange={on_pick.clone()} />
             </label>
             <label class="button" title="A folder of files with one schema; key=value subfolders become partition columns">
                 {"Open folder…"}

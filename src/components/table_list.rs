@@ -163,10 +163,7 @@ fn TableItem(props: &ItemProps) -> Html {
         1 => "1 file".to_string(),
         n => format!("{n} files"),
     };
-    let format = match table.format {
-        FileFormat::Parquet => "parquet",
-        FileFormat::Csv => "csv",
-    };
+    let format = table.format.label();
 
     html! {
         // The whole card selects the table; the action buttons keep their clicks.
@@ -198,7 +195,7 @@ fn TableItem(props: &ItemProps) -> Html {
                 if !*renaming {
                     <button class="link-button" data-testid="rename-table" onclick={start_rename}>{"Rename"}</button>
                 }
-                if table.format == FileFormat::Csv {
+                if table.format != FileFormat::Parquet {
                     <button class="link-button" data-testid="export-parquet" onclick={export}
                         title="Convert to a zstd-compressed Parquet file and download it">
                         {"Save as Parquet"}

@@ -465,10 +465,7 @@ fn ident_insert(name: &str, quoted: bool) -> String {
 }
 
 fn table_detail(table: &TableSummary) -> String {
-    let format = match table.format {
-        kiln_protocol::FileFormat::Parquet => "parquet",
-        kiln_protocol::FileFormat::Csv => "csv",
-    };
+    let format = table.format.label();
     match table.files.len() {
         1 => format.to_string(),
         n => format!("{format} · {n} files"),

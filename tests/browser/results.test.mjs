@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import {
   withPage, runSql, oracle, generateTaxi, tempDir, setSetting, readResult, resultRowCount,
-  screenshot, sameValue,
+  screenshot, sameValue, assertRowsEqual, tableNames,
 } from './harness.mjs';
 
 let page;
@@ -66,7 +66,19 @@ test('each format downloads through the page and reads back equal to DuckDB\'s a
       'tpep_pickup_datetime', 'store_and_fwd_flag']);
     assert.equal(check.rows, await resultRowCount(page));
   }
-  const parquet = oracle('describe', (await download('save-parquet')).target);
+  // Kiln opens each of them again: the same rows, every format.
+  const saved = [];
+  for (const fmt of ['parquet', 'csv', 'jsonl', 'arrow']) saved.push((await download(`save-${fmt}`)).target);
+  const [expectedBack] = [oracle('query', `SELECT count(*), round(sum(total_amount), 2) FROM (${QUERY})`, yellow())];
+  for (const file of saved) {
+    const before = new Set(await tableNames(page));
+    await page.getByTestId('file-input').setInputFiles([file]);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=table-item]').length > n, before.size);
+    const table = (await tableNames(page)).find((t) => !before.has(t));
+    await runSql(page, `SELECT count(*), round(sum(total_amount), 2) FROM ${table}`);
+    assertRowsEqual(assert, (await readResult(page)).rows, expectedBack, path.basename(file));
+  }
+  const parquet = oracle('describe', saved[0]);
   assert.ok(Object.values(parquet.columns).every((c) => c.compression === 'ZSTD'));
   await screenshot(page, 'results-saved');
 });

@@ -132,3 +132,23 @@ def test_partitioning_by_a_missing_column_names_it(tmp_path, taxi_dir):
     proc = kiln.run("sql", QUERY, f"yellow={taxi_dir / 'yellow'}", "--write", tmp_path / "o",
                     "--partition-by", "nope")
     kiln.assert_clean_error(proc, "nope", "VendorID")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl", "arrow"])
+def test_kiln_reads_back_what_it_saved(tmp_path, taxi_dir, con, fmt):
+    """The round trip: a saved file, opened by Kiln, answers like the source does."""
+    out = save(tmp_path, taxi_dir, fmt)
+    check = 'SELECT payment_type, count(*), round(sum(total_amount), 2) FROM t GROUP BY 1 ORDER BY 1'
+    rows = kiln.sql(check, {"t": out})
+    got = [tuple(r.values()) for r in rows]
+    want = expected(con, taxi_dir, check.replace("FROM t", "FROM yellow WHERE trip_distance > 2"))
+    kiln.assert_rows_equal(kiln.canon_rows(got), kiln.canon_rows(want), ordered=True, what=fmt)
+
+
+def test_kiln_reads_back_a_partitioned_output_with_its_partition_column(tmp_path, taxi_dir, con):
+    query = 'SELECT payment_type, "VendorID", total_amount FROM yellow'
+    out, _, _ = write(tmp_path, taxi_dir, query, "--partition-by", "payment_type")
+    check = 'SELECT payment_type, count(*), round(sum(total_amount), 2) FROM t GROUP BY 1 ORDER BY 1'
+    got = [tuple(r.values()) for r in kiln.sql(check, {"t": out})]
+    want = expected(con, taxi_dir, check.replace("FROM t", "FROM yellow"))
+    kiln.assert_rows_equal(kiln.canon_rows(got), kiln.canon_rows(want), ordered=True, what="partitioned")

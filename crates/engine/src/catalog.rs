@@ -9,7 +9,9 @@ use bytes::Bytes;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -155,7 +157,17 @@ fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)
         NameKind::Csv => Ok(Some((
             file.clone(),
             Format::Csv,
-            csv_summary(&file.path, file.source.as_ref()),
+            plain_summary(&file.path, file.source.as_ref()),
+        ))),
+        NameKind::JsonLines => Ok(Some((
+            file.clone(),
+            Format::JsonLines,
+            plain_summary(&file.path, file.source.as_ref()),
+        ))),
+        NameKind::ArrowIpc => Ok(Some((
+            file.clone(),
+            Format::ArrowIpc,
+            plain_summary(&file.path, file.source.as_ref()),
         ))),
         NameKind::CsvGz => {
             // gzip cannot be read from the middle, so a .csv.gz is inflated once into
@@ -166,7 +178,7 @@ fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)
                 .trim_end_matches(".gz")
                 .trim_end_matches(".GZ")
                 .to_string();
-            let summary = csv_summary(&path, source.as_ref());
+            let summary = plain_summary(&path, source.as_ref());
             Ok(Some((SourceFile { path, source }, Format::Csv, summary)))
         }
         NameKind::Parquet | NameKind::Unknown => {
@@ -188,7 +200,8 @@ fn inflate(source: &dyn RangeSource) -> Result<Arc<dyn RangeSource>, EngineError
     Ok(Arc::new(BytesSource(Bytes::from(out))))
 }
 
-fn csv_summary(path: &str, source: &dyn RangeSource) -> FileSummary {
+/// What is known of a file without a Parquet footer: its size and partition values.
+fn plain_summary(path: &str, source: &dyn RangeSource) -> FileSummary {
     FileSummary {
         path: path.to_string(),
         size_bytes: source.size(),
@@ -231,6 +244,8 @@ async fn build_listing_table(
     let file_format: Arc<dyn FileFormat> = match format {
         Format::Parquet => Arc::new(ParquetFormat::default()),
         Format::Csv => Arc::new(CsvFormat::default().with_has_header(true)),
+        Format::JsonLines => Arc::new(JsonFormat::default()),
+        Format::ArrowIpc => Arc::new(ArrowFormat),
     };
     let partition_cols: Vec<(String, DataType)> = partition_keys
         .iter()

@@ -50,8 +50,19 @@ impl ExportStream {
                 schema.clone(),
                 Some(parquet_properties()),
             )?)),
+            // 8-byte alignment: with arrow-rs's default of 64 the magic is followed by
+            // 58 bytes of padding, which readers that stream the file from byte 8
+            // (DataFusion's schema inference among them) cannot read.
             ExportFormat::ArrowIpc => Encoder::Ipc(Box::new(
-                arrow::ipc::writer::FileWriter::try_new(Vec::new(), &schema)?,
+                arrow::ipc::writer::FileWriter::try_new_with_options(
+                    Vec::new(),
+                    &schema,
+                    arrow::ipc::writer::IpcWriteOptions::try_new(
+                        8,
+                        false,
+                        arrow::ipc::MetadataVersion::V5,
+                    )?,
+                )?,
             )),
             ExportFormat::Csv => Encoder::Csv {
                 header_written: false,

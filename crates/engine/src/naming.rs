@@ -10,6 +10,10 @@ pub enum NameKind {
     Parquet,
     Csv,
     CsvGz,
+    /// Newline-delimited JSON, as Kiln and Spark write it.
+    JsonLines,
+    /// Arrow IPC files (Feather v2).
+    ArrowIpc,
     /// Bookkeeping files written next to data by Spark and Hadoop (`_SUCCESS`, `.crc`,
     /// hidden files): skipped silently inside folders.
     Ignored,
@@ -27,6 +31,10 @@ pub fn kind_of(path: &str) -> NameKind {
         NameKind::CsvGz
     } else if lower.ends_with(".csv") {
         NameKind::Csv
+    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+        NameKind::JsonLines
+    } else if lower.ends_with(".arrow") || lower.ends_with(".feather") || lower.ends_with(".ipc") {
+        NameKind::ArrowIpc
     } else {
         NameKind::Unknown
     }
@@ -39,7 +47,8 @@ pub fn identifier_from_name(name: &str) -> String {
     let lower = base.to_ascii_lowercase();
     let mut stem = lower.as_str();
     for ext in [
-        ".gz", ".csv", ".parquet", ".parq", ".pq", ".snappy", ".zstd", ".gzip",
+        ".gz", ".csv", ".parquet", ".parq", ".pq", ".snappy", ".zstd", ".gzip", ".jsonl",
+        ".ndjson", ".arrow", ".feather", ".ipc",
     ] {
         stem = stem.strip_suffix(ext).unwrap_or(stem);
     }

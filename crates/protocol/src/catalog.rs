@@ -28,6 +28,19 @@ impl TableSummary {
 pub enum FileFormat {
     Parquet,
     Csv,
+    JsonLines,
+    ArrowIpc,
+}
+
+impl FileFormat {
+    pub fn label(self) -> &'static str {
+        match self {
+            FileFormat::Parquet => "parquet",
+            FileFormat::Csv => "csv",
+            FileFormat::JsonLines => "jsonl",
+            FileFormat::ArrowIpc => "arrow",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
