@@ -51,15 +51,23 @@ ensure_chromium() {
   fi
 }
 
-# A venv with the independent oracles (DuckDB, pyarrow) and pytest.
+# PySpark (an oracle for the PySpark tests) runs on a JVM: Java 17 or newer.
+ensure_java() {
+  if ! command -v java >/dev/null; then
+    log "installing Debian's Java runtime for PySpark"
+    apt_install openjdk-17-jre-headless
+  fi
+}
+
+# A venv with the independent oracles (DuckDB, pyarrow, PySpark) and pytest.
 ensure_python() {
   local venv="$ROOT/.venv"
   if ! [ -x "$venv/bin/python" ]; then
     log "creating the Python venv for the oracles"
     python3 -m venv "$venv"
   fi
-  if ! "$venv/bin/python" -c 'import duckdb, pyarrow, pytest' 2>/dev/null; then
-    log "installing duckdb, pyarrow and pytest from PyPI"
+  if ! "$venv/bin/python" -c 'import duckdb, pyarrow, pyspark, pytest' 2>/dev/null; then
+    log "installing duckdb, pyarrow, pyspark and pytest from PyPI"
     "$venv/bin/pip" install -q -r "$ROOT/tests/requirements.txt"
   fi
 }

@@ -3,6 +3,7 @@
 mod inputs;
 mod jobs;
 mod output;
+mod pyspark;
 mod schema_text;
 
 use std::io::Write;
@@ -64,6 +65,18 @@ enum Command {
         path: String,
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
+    },
+    /// Run a PySpark DataFrame program (`spark.read`, transformations, `show`, `write`).
+    Pyspark {
+        file: String,
+        /// Print the DataFrame this variable holds at the end, instead of the program's
+        /// own output.
+        #[arg(long)]
+        result: Option<String>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[arg(long)]
+        partitions: Option<usize>,
     },
     /// Write a table (e.g. a CSV file) as a zstd-compressed Parquet file.
     Convert {
@@ -176,6 +189,16 @@ fn default_partitions() -> usize {
 
 async fn run(command: Command) -> Result<(), UserError> {
     match command {
+        Command::Pyspark {
+            file,
+            result,
+            format,
+            partitions,
+        } => {
+            let mut engine = engine_with_tables(partitions, &[]).await?;
+            let json = matches!(format, TextOrJson::Json);
+            pyspark::run(&mut engine, &file, result.as_deref(), json).await
+        }
         Command::Sql {
             query,
             tables,

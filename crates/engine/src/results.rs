@@ -100,7 +100,10 @@ pub fn write_text(
             }
         }
         OutputFormat::Json => {
-            let mut writer = arrow::json::ArrayWriter::new(out);
+            // NULLs written as `null`, so every row has every column.
+            let mut writer = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::JsonArray>(out);
             for batch in &output.batches {
                 writer.write(batch)?;
             }
