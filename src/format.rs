@@ -19,6 +19,19 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// `12.3M`-style counts and rates, to fit beside a label.
+pub fn compact(n: f64) -> String {
+    if n >= 1e9 {
+        format!("{:.1}G", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1}M", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
 /// The exact count for a tooltip: `1,234,567 bytes`.
 pub fn exact_bytes(bytes: u64) -> String {
     format!("{} bytes", group_digits(bytes))

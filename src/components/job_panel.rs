@@ -14,7 +14,7 @@ use crate::components::plan_view::PlanView;
 use crate::components::stage_dag::StageDag;
 use crate::components::stage_page::StagePage;
 use crate::components::timeline::Timeline;
-use crate::format::{elapsed_ms, human_bytes};
+use crate::format::{compact, elapsed_ms, human_bytes};
 use crate::job_progress::{JobProgress, JobStatus};
 use crate::job_runner::{RunSettings, SettingChange};
 use crate::state::JobView;
@@ -221,7 +221,7 @@ fn job_head(job: &Rc<JobProgress>, props: &Props) -> Html {
                 }
                 <span data-testid="job-rates" data-rows={rows.to_string()} data-bytes={bytes.to_string()}
                     title={format!("{rows} rows, {} read from files", human_bytes(bytes))}>
-                    { format!("{} rows/s · {}/s", compact_rate(rows_per_s), human_bytes(bytes_per_s as u64)) }
+                    { format!("{} rows/s · {}/s", compact(rows_per_s), human_bytes(bytes_per_s as u64)) }
                 </span>
                 if job.lost_workers > 0 {
                     <span class="job-lost">{ format!("{} worker(s) lost and replaced", job.lost_workers) }</span>
@@ -231,16 +231,6 @@ fn job_head(job: &Rc<JobProgress>, props: &Props) -> Html {
                 }
                 <button class="link" data-testid="save-events" onclick={on_save}>{"Save event log"}</button>
             </div>
-    }
-}
-
-fn compact_rate(per_s: f64) -> String {
-    if per_s >= 1e6 {
-        format!("{:.1}M", per_s / 1e6)
-    } else if per_s >= 1e3 {
-        format!("{:.1}k", per_s / 1e3)
-    } else {
-        format!("{per_s:.0}")
     }
 }
 

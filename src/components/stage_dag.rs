@@ -6,6 +6,7 @@
 use kiln_protocol::{StageGraph, StageOutput};
 use yew::prelude::*;
 
+use crate::format::compact;
 use crate::job_progress::{JobProgress, JobStatus, StageProgress};
 
 const BOX_W: f64 = 230.0;
@@ -49,16 +50,6 @@ fn column_name(key: &str) -> String {
 fn height(ops: usize) -> f64 {
     let lines = ops.min(MAX_OPS) + usize::from(ops > MAX_OPS);
     HEAD + LINE * lines as f64 + 8.0
-}
-
-/// `12.3M`-style counts, to fit beside an operator's name.
-fn compact(n: u64) -> String {
-    match n {
-        0..1_000 => n.to_string(),
-        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1}M", n as f64 / 1e6),
-        _ => format!("{:.1}G", n as f64 / 1e9),
-    }
 }
 
 pub fn status(stage: &StageProgress) -> &'static str {
@@ -191,7 +182,7 @@ pub fn StageDag(props: &Props) -> Html {
                             <text class="dag-op" x={(12 + 8 * depth.min(&6)).to_string()} y={y.clone()}>{ *op }</text>
                             if let Some(Some(n)) = rows.get(i) {
                                 <text class="dag-rows" data-testid="dag-op-rows" x={(BOX_W - 8.0).to_string()} y={y}
-                                    text-anchor="end">{ compact(*n) }</text>
+                                    text-anchor="end">{ compact(*n as f64) }</text>
                             }
                             </>
                         }

@@ -68,43 +68,41 @@ impl Export {
         }
     }
 
-    /// The next chunk of a folder export's current file, and which file it is.
-    fn next_file_chunk(&mut self) -> Option<(Vec<u8>, FileChunk)> {
-        let Export::Folder { files, file, sent } = self else {
-            return None;
-        };
-        let (path, bytes) = files.get(*file)?;
-        let first = *sent == 0;
-        let end = (*sent + EXPORT_CHUNK_BYTES).min(bytes.len());
-        let chunk = bytes[*sent..end].to_vec();
-        let done = end >= bytes.len();
-        let path = path.clone();
-        if done {
-            *file += 1;
-            *sent = 0;
-        } else {
-            *sent = end;
-        }
-        Some((chunk, FileChunk { path, first, done }))
-    }
-
-    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, UserError> {
-        match self {
-            Export::File(stream) => stream
-                .next_chunk(EXPORT_CHUNK_BYTES)
-                .map_err(|e| e.to_user("encoding the result")),
-            Export::Folder { .. } => Ok(self.next_file_chunk().map(|(bytes, _)| bytes)),
-            Export::Zip { bytes, sent } => {
-                if *sent >= bytes.len() {
-                    return Ok(None);
-                }
-                let end = (*sent + EXPORT_CHUNK_BYTES).min(bytes.len());
-                let chunk = bytes[*sent..end].to_vec();
-                *sent = end;
-                Ok(Some(chunk))
+    /// The next chunk, and for a folder export the file it belongs to. Empty once
+    /// everything has been handed out.
+    fn next_chunk(&mut self) -> Result<(Vec<u8>, Option<FileChunk>), UserError> {
+        Ok(match self {
+            Export::File(stream) => {
+                let chunk = stream
+                    .next_chunk(EXPORT_CHUNK_BYTES)
+                    .map_err(|e| e.to_user("encoding the result"))?;
+                (chunk.unwrap_or_default(), None)
             }
-        }
+            Export::Zip { bytes, sent } => (take_chunk(bytes, sent), None),
+            Export::Folder { files, file, sent } => {
+                let Some((path, bytes)) = files.get(*file) else {
+                    return Ok((Vec::new(), None));
+                };
+                let first = *sent == 0;
+                let chunk = take_chunk(bytes, sent);
+                let done = *sent >= bytes.len();
+                let path = path.clone();
+                if done {
+                    *file += 1;
+                    *sent = 0;
+                }
+                (chunk, Some(FileChunk { path, first, done }))
+            }
+        })
     }
+}
+
+/// The next `EXPORT_CHUNK_BYTES` of `bytes` after `sent`, moving `sent` past them.
+fn take_chunk(bytes: &[u8], sent: &mut usize) -> Vec<u8> {
+    let start = (*sent).min(bytes.len());
+    let end = (start + EXPORT_CHUNK_BYTES).min(bytes.len());
+    *sent = end;
+    bytes[start..end].to_vec()
 }
 
 impl WorkerState {
@@ -463,13 +461,7 @@ async fn handle(
                 message: "this export was closed".into(),
                 location: None,
             })?;
-            let (bytes, file) = match export {
-                Export::Folder { .. } => match export.next_file_chunk() {
-                    Some((bytes, file)) => (bytes, Some(file)),
-                    None => (Vec::new(), None),
-                },
-                _ => (export.next_chunk()?.unwrap_or_default(), None),
-            };
+            let (bytes, file) = export.next_chunk()?;
             let last = export.is_done();
             if last {
                 state.exports.remove(&export_id);

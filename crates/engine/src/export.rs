@@ -22,7 +22,6 @@ const ROWS_PER_STEP: usize = 64 * 1024;
 
 /// A result being encoded as one file, a chunk at a time.
 pub struct ExportStream {
-    format: ExportFormat,
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
     /// Next batch to encode, and the row inside it.
@@ -70,17 +69,12 @@ impl ExportStream {
             ExportFormat::JsonLines => Encoder::JsonLines,
         };
         Ok(Self {
-            format,
             schema,
             batches,
             next: (0, 0),
             encoder,
             finished: false,
         })
-    }
-
-    pub fn format(&self) -> ExportFormat {
-        self.format
     }
 
     /// Whether the whole file has been handed out.
