@@ -20,6 +20,8 @@ apt_install() {
     APT_UPDATED=1
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  # The downloaded .debs are of no further use, and CI's disk is not large.
+  as_root apt-get clean
 }
 
 # The wasm target, and a C toolchain that can compile zstd for wasm32 (zstd-sys).
@@ -68,7 +70,7 @@ ensure_python() {
   fi
   if ! "$venv/bin/python" -c 'import duckdb, pyarrow, pyspark, pytest' 2>/dev/null; then
     log "installing duckdb, pyarrow, pyspark and pytest from PyPI"
-    "$venv/bin/pip" install -q -r "$ROOT/tests/requirements.txt"
+    "$venv/bin/pip" install -q --no-cache-dir -r "$ROOT/tests/requirements.txt"
   fi
 }
 

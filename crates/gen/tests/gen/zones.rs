@@ -1,8 +1,6 @@
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::*;
+use crate::common::*;
 use kiln_gen::*;
 
 struct Row {

@@ -2,13 +2,11 @@
 //! the spec of the generator (or the real TLC data it imitates), never from a
 //! previous run of it.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use crate::common::*;
 use arrow::record_batch::RecordBatch;
-use common::*;
 use kiln_gen::*;
 
 struct Sample {

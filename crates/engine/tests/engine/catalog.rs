@@ -10,8 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use bytes::Bytes;
 use kiln_engine::{BytesSource, Engine, EngineConfig, SourceFile};
 
-mod common;
-use common::{file, parquet_bytes};
+use crate::common::{file, parquet_bytes};
 use parquet::arrow::ArrowWriter;
 
 async fn scalar(engine: &Engine, sql: &str) -> String {

@@ -5,8 +5,7 @@ use kiln_engine::distributed::render;
 use kiln_engine::{Engine, EngineConfig};
 use kiln_protocol::{JobOptions, StageOutput};
 
-mod common;
-use common::{file, parquet_bytes};
+use crate::common::{file, parquet_bytes};
 
 async fn engine() -> Engine {
     let mut engine = Engine::new(EngineConfig {
@@ -141,7 +140,7 @@ async fn a_scan_of_many_row_groups_is_split_into_tasks_and_a_coalesce_is_a_merge
     let ids: Vec<i64> = (0..50_000).collect();
     let names: Vec<String> = ids.iter().map(|i| format!("n{}", i % 10)).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let bytes = common::parquet_bytes_grouped(&ids, &names, 5_000);
+    let bytes = crate::common::parquet_bytes_grouped(&ids, &names, 5_000);
     let (_, rejected) = engine.add_files(vec![file("big.parquet", bytes)]).await;
     assert!(rejected.is_empty());
     let options = JobOptions {

@@ -9,8 +9,7 @@ use kiln_engine::distributed::RunOptions;
 use kiln_engine::{Engine, EngineConfig};
 use kiln_protocol::{JobEvent, JobOptions};
 
-mod common;
-use common::{file, parquet_bytes_grouped};
+use crate::common::{file, parquet_bytes_grouped};
 
 const ROWS: i64 = 200_000;
 

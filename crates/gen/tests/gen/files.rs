@@ -1,9 +1,7 @@
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::*;
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use common::*;
 use kiln_gen::*;
 
 fn small() -> TaxiConfig {

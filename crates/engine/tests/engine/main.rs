@@ -1,0 +1,7 @@
+//! The engine's integration tests, as one test binary: each binary links all of
+//! DataFusion, so one binary instead of three keeps the debug build small and quick.
+
+mod catalog;
+mod common;
+mod jobs;
+mod stages;
