@@ -4,22 +4,25 @@ use kiln_protocol::{ExportTarget, UserError};
 use yew::prelude::*;
 
 use crate::components::chart::Chart;
+use crate::components::code_editor::{CodeEditor, Language};
+use crate::components::console::Console;
 use crate::components::crash_banner::CrashBanner;
 use crate::components::drop_zone::DropZone;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
 use crate::components::job_panel::{self, JobPanel};
+use crate::components::pipeline_builder::PipelineBuilder;
 use crate::components::result_save::ResultSave;
 use crate::components::result_table::ResultTable;
-use crate::components::sql_editor::SqlEditor;
+use crate::components::spark_export::SparkExport;
 use crate::components::status_bar::StatusBar;
 use crate::components::table_list::TableList;
 use crate::engine_client::EngineClient;
 use crate::files::PickedFile;
 use crate::job_runner::RunSettings;
 use crate::save::Destination;
-use crate::state::{Action, AppState, DEFAULT_SQL, Engine, View};
+use crate::state::{Action, AppState, DEFAULT_SQL, EditorMode, Engine, View};
 use crate::{download, sql, storage};
 
 /// One worker per core, as the browser counts them.
@@ -30,10 +33,20 @@ fn default_workers() -> usize {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| {
-        AppState::new(
+        let mut state = AppState::new(
             storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()),
             RunSettings::new(default_workers()),
-        )
+        );
+        if let Some(program) = storage::load_program() {
+            state.program = program;
+        }
+        if let Some(pipeline) = storage::load_pipeline() {
+            state.pipeline = std::rc::Rc::new(pipeline);
+        }
+        if let Some(mode) = storage::load_mode().and_then(|m| EditorMode::from_key(&m)) {
+            state.mode = mode;
+        }
+        state
     });
     let dispatcher = state.dispatcher();
     let client = use_memo((), {
@@ -46,6 +59,48 @@ pub fn App() -> Html {
         use_effect_with((), move |_| client.start());
     }
     use_effect_with(state.sql.clone(), |sql| storage::save_sql(sql));
+    use_effect_with(state.program.clone(), |p| storage::save_program(p));
+    use_effect_with(state.pipeline.clone(), |p| storage::save_pipeline(p));
+    use_effect_with(state.mode, |m| storage::save_mode(m.key()));
+
+    // The pipeline's program, or the step that keeps it from being one.
+    let pipeline_program = use_memo(state.pipeline.clone(), |p| p.to_pyspark());
+    let preview = use_state_eq(|| None::<usize>);
+    {
+        // Each change asks the engine for every step's schema (and the preview's rows).
+        // A pipeline that is not a program yet is described up to its faulty step.
+        let client = client.clone();
+        let pipeline = state.pipeline.clone();
+        let show = state.mode == EditorMode::Pipeline && state.engine == Engine::Ready;
+        use_effect_with(
+            (pipeline, *preview, show),
+            move |(pipeline, preview, show)| {
+                if *show && !pipeline.steps.is_empty() {
+                    let mut describable = (**pipeline).clone();
+                    if let Err(e) = pipeline.to_pyspark() {
+                        describable.steps.truncate(e.step);
+                    }
+                    if let Ok(program) = describable.to_pyspark() {
+                        let vars = (0..describable.steps.len())
+                            .map(kiln_pipeline::step_var)
+                            .collect();
+                        client.describe_pipeline(program.text, vars, *preview);
+                    }
+                }
+            },
+        );
+    }
+    let pipeline_problem: Option<(usize, String)> = match &*pipeline_program {
+        Err(e) => Some((e.step, e.message.clone())),
+        Ok(program) => state
+            .pipeline_info
+            .as_ref()
+            .and_then(|info| info.schemas.error.as_ref())
+            .and_then(|e| {
+                let line = e.location.map(|l| l.line as usize)?;
+                Some((program.step_at(line)?, e.message.clone()))
+            }),
+    };
 
     let on_files = {
         let client = client.clone();
@@ -76,6 +131,8 @@ pub fn App() -> Html {
         Callback::from(move |name: String| client.export_parquet(name))
     };
     let on_sql_change = dispatcher.to_callback().reform(Action::SqlChanged);
+    let on_program_change = dispatcher.to_callback().reform(Action::ProgramChanged);
+    let on_pipeline_change = dispatcher.to_callback().reform(Action::PipelineChanged);
     let on_run = {
         let client = client.clone();
         let can_run = state.can_run();
@@ -86,6 +143,88 @@ pub fn App() -> Html {
             }
         })
     };
+    let on_run_program = {
+        let client = client.clone();
+        let can_run = state.can_run();
+        let settings = state.settings.clone();
+        Callback::from(move |source: String| {
+            if can_run && !source.trim().is_empty() {
+                client.run_program(source, &settings);
+            }
+        })
+    };
+    let on_run_pipeline = {
+        let on_run_program = on_run_program.clone();
+        let program = pipeline_program.clone();
+        Callback::from(move |_: ()| {
+            if let Ok(program) = &*program {
+                on_run_program.emit(program.runnable());
+            }
+        })
+    };
+    let on_preview = {
+        let preview = preview.clone();
+        Callback::from(move |step: Option<usize>| preview.set(step))
+    };
+    let on_mode = |mode: EditorMode| {
+        dispatcher
+            .to_callback()
+            .reform(move |_: MouseEvent| Action::Mode(mode))
+    };
+    let on_export_spark = {
+        let client = client.clone();
+        let mode = state.mode;
+        let (sql, program) = (state.sql.clone(), state.program.clone());
+        let pipeline = pipeline_program.clone();
+        let title = format!("kiln-job-{}", state.jobs.len() + 1);
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |_: MouseEvent| {
+            let job = match mode {
+                EditorMode::Sql => kiln_protocol::JobSource::Sql { sql: sql.clone() },
+                EditorMode::PySpark => kiln_protocol::JobSource::PySpark {
+                    source: program.clone(),
+                },
+                EditorMode::Pipeline => match &*pipeline {
+                    Ok(p) => kiln_protocol::JobSource::PySpark {
+                        source: p.runnable(),
+                    },
+                    Err(e) => {
+                        dispatch.emit(Action::ShowError(UserError {
+                            context: "exporting the pipeline to Spark".into(),
+                            message: e.to_string(),
+                            location: None,
+                        }));
+                        return;
+                    }
+                },
+            };
+            client.export_spark(job, title.clone());
+        })
+    };
+    let on_console_save = {
+        let client = client.clone();
+        Callback::from(
+            move |(id, target, destination): (u64, ExportTarget, Destination)| {
+                client.save_result(id, target, destination)
+            },
+        )
+    };
+    let on_console_job = {
+        let jobs = state.jobs.clone();
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |job_id: kiln_protocol::JobId| {
+            if let Some(index) = jobs.iter().rposition(|j| !j.replayed && j.job_id == job_id) {
+                dispatch.emit(Action::ShowJob(index));
+            }
+        })
+    };
+    let on_export_error = dispatcher.to_callback().reform(|message: String| {
+        Action::ShowError(UserError {
+            context: "exporting to Spark".into(),
+            message,
+            location: None,
+        })
+    });
     let on_settings = dispatcher.to_callback().reform(Action::Settings);
     {
         // The pool follows the settings as the reducer holds them.
@@ -218,9 +357,51 @@ pub fn App() -> Html {
                         on_dismiss_rejected={on_dismiss_rejected} />
                 </aside>
                 <main class="main">
-                    <SqlEditor value={state.sql.clone()} tables={state.tables.clone()}
-                        on_change={on_sql_change} on_run={on_run} on_stop={on_stop.clone()}
-                        can_run={state.can_run()} running={state.query_running()} />
+                    <div class="editor-modes" role="tablist" aria-label="Job editor">
+                        for mode in EditorMode::ALL {
+                            <button class={classes!("tab", (state.mode == mode).then_some("active"))} role="tab"
+                                aria-selected={(state.mode == mode).to_string()}
+                                data-testid={format!("mode-{}", mode.key())} onclick={on_mode(mode)}>
+                                { mode.label() }
+                            </button>
+                        }
+                        <span class="spacer" />
+                        <button class="button small" data-testid="export-spark" onclick={on_export_spark}
+                            title="The job as a PySpark script and Spark SQL, to run on a Spark cluster">
+                            {"Export to Spark"}
+                        </button>
+                    </div>
+                    { match state.mode {
+                        EditorMode::Sql => html! {
+                            <CodeEditor language={Language::Sql} value={state.sql.clone()} tables={state.tables.clone()}
+                                on_change={on_sql_change} on_run={on_run} on_stop={on_stop.clone()}
+                                can_run={state.can_run()} running={state.query_running()} />
+                        },
+                        EditorMode::PySpark => html! {
+                            <CodeEditor language={Language::Python} value={state.program.clone()} tables={state.tables.clone()}
+                                on_change={on_program_change} on_run={on_run_program} on_stop={on_stop.clone()}
+                                can_run={state.can_run()} running={state.query_running()} />
+                        },
+                        EditorMode::Pipeline => html! {
+                            <PipelineBuilder pipeline={state.pipeline.clone()} tables={state.tables.clone()}
+                                info={state.pipeline_info.clone()} problem={pipeline_problem.clone()}
+                                preview={*preview} on_change={on_pipeline_change} on_preview={on_preview}
+                                on_run={on_run_pipeline} on_stop={on_stop.clone()}
+                                can_run={state.can_run()} running={state.query_running()}
+                                on_error={dispatcher.to_callback().reform(|message: String| Action::ShowError(UserError {
+                                    context: "the pipeline file".into(),
+                                    message,
+                                    location: None,
+                                }))} />
+                        },
+                    } }
+                    if let Some(view) = state.spark_export.clone() {
+                        <SparkExport view={view} on_error={on_export_error}
+                            on_close={dispatcher.to_callback().reform(|_: ()| Action::CloseSparkExport)} />
+                    }
+                    if let Some(run) = state.program_run.clone() {
+                        <Console run={run} on_show_job={on_console_job} on_save={on_console_save} />
+                    }
                     if let Some(error) = state.error.clone() {
                         <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
                     }

@@ -8,8 +8,8 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Object, Reflect, Uint8Array, WebAssembly};
 use kiln_protocol::{
-    ChartSpec, ExportTarget, FileChunk, IncomingFile, JobEvent, JobOptions, Request, RequestBody,
-    RequestId, Response, ResponseBody, StoreSource, UserError,
+    ChartSpec, ExportTarget, FileChunk, IncomingFile, JobEvent, JobOptions, JobPlan, JobSource,
+    ProgramStep, Request, RequestBody, RequestId, Response, ResponseBody, StoreSource, UserError,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -69,6 +69,9 @@ struct Inner {
     opening: HashMap<RequestId, Destination>,
     /// Saves under way, by export id. Taken out while a chunk is written.
     saving: HashMap<u64, Saving>,
+    /// A program's actions not yet run, in order, and the request id of the one running.
+    program: VecDeque<JobPlan>,
+    program_job: Option<RequestId>,
 }
 
 struct Saving {
@@ -149,6 +152,8 @@ impl EngineClient {
                 flush_scheduled: false,
                 opening: HashMap::new(),
                 saving: HashMap::new(),
+                program: VecDeque::new(),
+                program_job: None,
             })),
         }
     }
@@ -211,6 +216,15 @@ impl EngineClient {
     /// replaced); anything else means replacing the planning worker, whose catalog is
     /// rebuilt from the log like after a crash.
     pub fn stop(&self) {
+        let had_program = {
+            let mut inner = self.inner.borrow_mut();
+            let had = !inner.program.is_empty() || inner.program_job.is_some();
+            inner.program.clear();
+            had
+        };
+        if had_program {
+            self.dispatch(Action::ProgramStopped);
+        }
         if self.inner.borrow().runner.is_running() {
             let effects = self.inner.borrow_mut().runner.cancel();
             self.apply_effects(effects);
@@ -245,17 +259,89 @@ impl EngineClient {
 
     /// Plans `sql` as a job in the planning worker; its answer starts the job on the pool.
     pub fn run_sql(&self, sql: String, settings: &RunSettings) {
-        let options = JobOptions {
-            partitions: settings.partitions(),
-            split_bytes: settings.split_mb.max(1) * 1024 * 1024,
-        };
         // The pool follows the settings through `apply_settings` alone (the app calls it
         // whenever they change), so a run never resizes it.
         let body = RequestBody::PlanJob {
             sql: sql.clone(),
-            options,
+            options: job_options(settings),
         };
         self.send(body, vec![], Pending::Query { sql }, None);
+    }
+
+    /// Runs a PySpark program: the planning worker interprets it and plans each action
+    /// as a job; the jobs then run on the pool one after another, in program order.
+    pub fn run_program(&self, source: String, settings: &RunSettings) {
+        let body = RequestBody::PlanProgram {
+            source,
+            options: job_options(settings),
+        };
+        self.send(body, vec![], Pending::Program, None);
+    }
+
+    /// Each step's schema of a pipeline's program (its variables `vars`), and the first
+    /// rows of the step `preview` holds.
+    pub fn describe_pipeline(&self, source: String, vars: Vec<String>, preview: Option<usize>) {
+        let body = RequestBody::DescribeProgram {
+            source,
+            preview: preview.and_then(|i| vars.get(i).cloned()),
+            vars,
+            rows: PREVIEW_ROWS,
+        };
+        self.send(body, vec![], Pending::DescribePipeline { preview }, None);
+    }
+
+    pub fn export_spark(&self, job: JobSource, title: String) {
+        self.send(
+            RequestBody::ExportSpark { job, title },
+            vec![],
+            Pending::SparkExport,
+            None,
+        );
+    }
+
+    /// Starts the program's next job, if any is left.
+    fn next_program_job(&self) {
+        let plan = {
+            let mut inner = self.inner.borrow_mut();
+            inner.program_job = None;
+            inner.program.pop_front()
+        };
+        let Some(plan) = plan else { return };
+        let id = {
+            let mut inner = self.inner.borrow_mut();
+            let id = inner.next_id;
+            inner.next_id += 1;
+            inner.program_job = Some(id);
+            id
+        };
+        self.dispatch(Action::Sent {
+            id,
+            pending: Pending::ProgramJob {
+                job_id: plan.job_id,
+            },
+        });
+        let settings = self.inner.borrow().settings.clone();
+        let effects = self
+            .inner
+            .borrow_mut()
+            .runner
+            .start(id, plan, &settings, PAGE_SIZE);
+        self.apply_effects(effects);
+    }
+
+    /// A request was answered: if it was the program's running job, go on with the next
+    /// one, or (it failed) drop the rest, as a script stops at its first error.
+    fn program_job_answered(&self, id: RequestId, ok: bool) {
+        if self.inner.borrow().program_job != Some(id) {
+            return;
+        }
+        if ok {
+            self.next_program_job();
+        } else {
+            let mut inner = self.inner.borrow_mut();
+            inner.program.clear();
+            inner.program_job = None;
+        }
     }
 
     /// New settings: the pool grows or shrinks to the number of workers.
@@ -322,7 +408,8 @@ impl EngineClient {
                     self.dispatch(Action::Received(Response {
                         id: request_id,
                         body: ResponseBody::Error { error },
-                    }))
+                    }));
+                    self.program_job_answered(request_id, false);
                 }
             }
         }
@@ -737,6 +824,25 @@ impl EngineClient {
                 self.apply_effects(effects);
                 return;
             }
+            ResponseBody::ProgramPlanned { steps } => {
+                let jobs: VecDeque<JobPlan> = steps
+                    .iter()
+                    .filter_map(|s| match s {
+                        ProgramStep::Job { plan, .. } => Some((**plan).clone()),
+                        ProgramStep::Text { .. } => None,
+                    })
+                    .collect();
+                self.inner.borrow_mut().program = jobs;
+                self.dispatch(Action::Received(response));
+                self.next_program_job();
+                return;
+            }
+            ResponseBody::QueryDone { .. } => {
+                let id = response.id;
+                self.dispatch(Action::Received(response));
+                self.program_job_answered(id, true);
+                return;
+            }
             ResponseBody::ExportOpened {
                 export_id,
                 file_name,
@@ -754,6 +860,10 @@ impl EngineClient {
             ResponseBody::Error { .. } => {
                 // A save that failed to open has no file to wait for any more.
                 self.inner.borrow_mut().opening.remove(&response.id);
+                let id = response.id;
+                self.dispatch(Action::Received(response));
+                self.program_job_answered(id, false);
+                return;
             }
             ResponseBody::Download { file_name, mime } => {
                 let buffer = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
@@ -809,6 +919,9 @@ impl EngineClient {
         }
         inner.generation += 1;
         inner.ready = false;
+        // The program's remaining jobs need the worker that planned them.
+        inner.program.clear();
+        inner.program_job = None;
         let queued: Vec<RequestId> = inner.queue.drain(..).map(|o| o.request.id).collect();
         for (id, op) in std::mem::take(&mut inner.sent_ops) {
             if innocent || queued.contains(&id) {
@@ -836,6 +949,16 @@ fn live(weak: &Weak<RefCell<Inner>>, generation: u32) -> Option<EngineClient> {
     let inner = weak.upgrade()?;
     let current = inner.borrow().generation == generation;
     current.then_some(EngineClient { inner })
+}
+
+/// Rows a pipeline step's preview shows.
+const PREVIEW_ROWS: u64 = 8;
+
+fn job_options(settings: &RunSettings) -> JobOptions {
+    JobOptions {
+        partitions: settings.partitions(),
+        split_bytes: settings.split_mb.max(1) * 1024 * 1024,
+    }
 }
 
 async fn compile_engine() -> Result<JsValue, JsValue> {

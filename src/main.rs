@@ -10,6 +10,8 @@ mod format;
 mod job_progress;
 mod job_runner;
 mod pool;
+mod program_run;
+mod python;
 mod save;
 mod sql;
 mod state;

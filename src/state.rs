@@ -4,14 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
+use kiln_pipeline::Pipeline;
 use kiln_protocol::{
-    ChartData, JobEvent, OutputFile, RequestId, Response, ResponseBody, ResultPage, ResultSummary,
-    TableSummary, UserError,
+    ChartData, JobEvent, JobId, OutputFile, ProgramSchemas, RequestId, Response, ResponseBody,
+    ResultPage, ResultSummary, SparkScripts, TableSummary, UserError,
 };
 use yew::Reducible;
 
 use crate::job_progress::JobProgress;
 use crate::job_runner::{RunSettings, SettingChange};
+use crate::program_run::ProgramRun;
 
 pub const PAGE_SIZE: u64 = 100;
 
@@ -24,6 +26,19 @@ pub const DEFAULT_SQL: &str = "\
 --   SELECT payment_type, count(*) AS trips, avg(total_amount) AS avg_total
 --   FROM yellow_tripdata GROUP BY payment_type ORDER BY trips DESC;
 SELECT 'hello' AS greeting, 6 * 7 AS answer;
+";
+
+pub const DEFAULT_PROGRAM: &str = "\
+# PySpark, run in the page: spark.read opens the files you picked (by folder or file
+# name), spark.table(name) a table on the left. Every action (show, collect, write)
+# is a job of stages and tasks. With the sample data, for example:
+from pyspark.sql import functions as F
+
+trips = spark.table(\"yellow_tripdata\")
+by_zone = (trips.groupBy(\"PULocationID\")
+    .agg(F.count(\"*\").alias(\"trips\"), F.round(F.avg(\"total_amount\"), 2).alias(\"avg_total\"))
+    .orderBy(F.desc(\"trips\")))
+by_zone.show(10)
 ";
 
 /// What a request sent to the worker is for, so its response lands in the right place.
@@ -47,6 +62,17 @@ pub enum Pending {
     /// Pulling a result's save from the engine, a chunk at a time.
     Save,
     Chart,
+    /// Running a PySpark program (or a pipeline's): planning its actions.
+    Program,
+    /// One action of a program, as a job on the pool.
+    ProgramJob {
+        job_id: JobId,
+    },
+    /// The schemas (and a preview) of a pipeline's steps.
+    DescribePipeline {
+        preview: Option<usize>,
+    },
+    SparkExport,
     /// Re-sent after an engine restart to rebuild the catalog; its failures are expected
     /// (e.g. a table renamed and later removed) and not shown.
     Replay,
@@ -64,6 +90,10 @@ impl Pending {
             Pending::Export => "Writing Parquet",
             Pending::Save => "Saving the result",
             Pending::Chart => "Drawing the chart",
+            Pending::Program => "Running the program",
+            Pending::ProgramJob { .. } => "Running a job",
+            Pending::DescribePipeline { .. } => "Checking the pipeline",
+            Pending::SparkExport => "Exporting to Spark",
             Pending::Replay => "Restoring tables",
         }
     }
@@ -196,6 +226,54 @@ pub enum View {
     Explorer,
 }
 
+/// Which editor makes the next job: SQL, PySpark text, or the pipeline builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditorMode {
+    Sql,
+    PySpark,
+    Pipeline,
+}
+
+impl EditorMode {
+    pub const ALL: [EditorMode; 3] = [EditorMode::Sql, EditorMode::PySpark, EditorMode::Pipeline];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EditorMode::Sql => "SQL",
+            EditorMode::PySpark => "PySpark",
+            EditorMode::Pipeline => "Pipeline",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            EditorMode::Sql => "sql",
+            EditorMode::PySpark => "pyspark",
+            EditorMode::Pipeline => "pipeline",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.key() == key)
+    }
+}
+
+/// The pipeline builder's view of its steps: each step's schema, and the rows of the
+/// step being previewed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineInfo {
+    pub schemas: ProgramSchemas,
+    pub preview: Option<usize>,
+}
+
+/// The Spark export panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SparkExportView {
+    Loading,
+    Ready(SparkScripts),
+    Failed(UserError),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
     pub engine: Engine,
@@ -218,6 +296,16 @@ pub struct AppState {
     pub selected_stage: Option<usize>,
     /// A finished job's views as they were this many ms into it (the timeline's scrub).
     pub scrub_ms: Option<f64>,
+    pub mode: EditorMode,
+    /// The PySpark editor's text.
+    pub program: String,
+    pub pipeline: Rc<Pipeline>,
+    /// The last program's outputs, as the console shows them.
+    pub program_run: Option<Rc<ProgramRun>>,
+    pub pipeline_info: Option<Rc<PipelineInfo>>,
+    /// The newest pipeline description asked for: older answers are stale.
+    pub pipeline_request: Option<RequestId>,
+    pub spark_export: Option<SparkExportView>,
 }
 
 /// The views of a job, one at a time.
@@ -284,6 +372,12 @@ pub enum Action {
     },
     /// A saved event log to replay, or why it could not be read.
     LoadEventLog(Result<Vec<JobEvent>, UserError>),
+    Mode(EditorMode),
+    ProgramChanged(String),
+    PipelineChanged(Pipeline),
+    CloseSparkExport,
+    /// The program's run was stopped before its remaining jobs ran.
+    ProgramStopped,
 }
 
 impl AppState {
@@ -303,6 +397,13 @@ impl AppState {
 
     pub fn new(sql: String, settings: RunSettings) -> Self {
         AppState {
+            mode: EditorMode::Sql,
+            program: DEFAULT_PROGRAM.to_string(),
+            pipeline: Rc::new(Pipeline::default()),
+            program_run: None,
+            pipeline_info: None,
+            pipeline_request: None,
+            spark_export: None,
             settings,
             jobs: Vec::new(),
             shown_job: None,
@@ -336,9 +437,12 @@ impl AppState {
     }
 
     pub fn query_running(&self) -> bool {
-        self.in_flight
-            .iter()
-            .any(|(_, p)| matches!(p, Pending::Query { .. }))
+        self.in_flight.iter().any(|(_, p)| {
+            matches!(
+                p,
+                Pending::Query { .. } | Pending::Program | Pending::ProgramJob { .. }
+            )
+        }) || self.program_run.as_ref().is_some_and(|r| !r.finished)
     }
 
     pub fn can_run(&self) -> bool {
@@ -363,9 +467,19 @@ impl AppState {
             }
             Action::EngineRestarting => self.engine = Engine::Loading,
             Action::Sent { id, pending } => {
-                if let Pending::Query { .. } = pending {
-                    self.error = None;
-                    self.view = View::Results;
+                match &pending {
+                    Pending::Query { .. } => {
+                        self.error = None;
+                        self.view = View::Results;
+                        self.program_run = None;
+                    }
+                    Pending::Program => {
+                        self.error = None;
+                        self.program_run = None;
+                    }
+                    Pending::DescribePipeline { .. } => self.pipeline_request = Some(id),
+                    Pending::SparkExport => self.spark_export = Some(SparkExportView::Loading),
+                    _ => {}
                 }
                 if let (Pending::Page { result_id, offset }, Some(result)) =
                     (&pending, &mut self.result)
@@ -387,6 +501,11 @@ impl AppState {
             Action::DismissRejected => self.rejected.clear(),
             Action::JobEvents(events) => {
                 for event in &events {
+                    if let (JobEvent::JobSubmitted { job_id, .. }, Some(run)) =
+                        (event, &mut self.program_run)
+                    {
+                        Rc::make_mut(run).started(*job_id);
+                    }
                     if let Some(job) = JobProgress::start(event) {
                         self.jobs.push(Rc::new(job));
                         self.show_job(None);
@@ -444,12 +563,24 @@ impl AppState {
             Action::SelectStage(stage) => {
                 self.selected_stage = (self.selected_stage != Some(stage)).then_some(stage);
             }
+            Action::Mode(mode) => self.mode = mode,
+            Action::ProgramChanged(source) => self.program = source,
+            Action::PipelineChanged(pipeline) => self.pipeline = Rc::new(pipeline),
+            Action::CloseSparkExport => self.spark_export = None,
+            Action::ProgramStopped => {
+                if let Some(run) = &mut self.program_run {
+                    Rc::make_mut(run).stop();
+                }
+            }
         }
     }
 
     /// Whatever was in flight died with the worker, and so did the result it held.
     fn worker_gone(&mut self) {
         self.in_flight.clear();
+        if let Some(run) = &mut self.program_run {
+            Rc::make_mut(run).stop();
+        }
         if let Some(result) = &mut self.result {
             Rc::make_mut(result).detached = true;
         }
@@ -470,8 +601,35 @@ impl AppState {
                 summary,
                 page,
             } => {
+                if let (Some(Pending::ProgramJob { job_id }), Some(run)) =
+                    (&pending, &mut self.program_run)
+                {
+                    let first = ResultPage {
+                        offset: 0,
+                        rows: page
+                            .rows
+                            .iter()
+                            .take(crate::program_run::CONSOLE_ROWS)
+                            .cloned()
+                            .collect(),
+                    };
+                    Rc::make_mut(run).done(*job_id, result_id, summary.clone(), first);
+                }
                 self.result = Some(Rc::new(QueryResult::new(result_id, summary, page)));
                 self.view = View::Results;
+            }
+            ResponseBody::ProgramPlanned { steps } => {
+                self.program_run = Some(Rc::new(ProgramRun::new(&steps)));
+            }
+            ResponseBody::ProgramDescribed { schemas } => {
+                if self.pipeline_request == Some(id)
+                    && let Some(Pending::DescribePipeline { preview }) = pending
+                {
+                    self.pipeline_info = Some(Rc::new(PipelineInfo { schemas, preview }));
+                }
+            }
+            ResponseBody::SparkExported { scripts } => {
+                self.spark_export = Some(SparkExportView::Ready(scripts));
             }
             ResponseBody::Page { result_id, page } => {
                 if let Some(result) = &mut self.result {
@@ -521,6 +679,22 @@ impl AppState {
                     && result.result_id == *result_id
                 {
                     Rc::make_mut(result).requested.remove(offset);
+                }
+                match &pending {
+                    Some(Pending::ProgramJob { job_id }) => {
+                        if let Some(run) = &mut self.program_run {
+                            Rc::make_mut(run).failed(*job_id, error.clone());
+                        }
+                    }
+                    Some(Pending::SparkExport) => {
+                        self.spark_export = Some(SparkExportView::Failed(error));
+                        return;
+                    }
+                    Some(Pending::DescribePipeline { .. }) => {
+                        // The builder shows its own errors by step; stale ones are noise.
+                        return;
+                    }
+                    _ => {}
                 }
                 let sql = match pending {
                     Some(Pending::Query { sql }) => Some(sql),
@@ -596,6 +770,8 @@ mod tests {
             schema: vec![],
             partition_columns: vec![],
             files: vec![],
+            root: name.into(),
+            is_folder: false,
         }
     }
 

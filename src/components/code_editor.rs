@@ -1,6 +1,7 @@
-//! The SQL editor: a transparent `<textarea>` over a `<pre>` holding the highlighted
-//! text. The textarea does all the editing (caret, selection, undo, IME); the `<pre>`
-//! only paints, so both must share font metrics, padding and scroll position.
+//! The code editor (SQL, or PySpark text): a transparent `<textarea>` over a `<pre>`
+//! holding the highlighted text. The textarea does all the editing (caret, selection,
+//! undo, IME); the `<pre>` only paints, so both must share font metrics, padding and
+//! scroll position. SQL also gets completion of tables and columns.
 
 use std::rc::Rc;
 
@@ -12,8 +13,31 @@ use crate::sql::complete::{Completion, complete};
 use crate::sql::highlight::{TokenKind, tokenize};
 use crate::sql::{byte_to_utf16, line_col, utf16_to_byte};
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Sql,
+    Python,
+}
+
+impl Language {
+    fn testid(self) -> &'static str {
+        match self {
+            Language::Sql => "sql-editor",
+            Language::Python => "pyspark-editor",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Language::Sql => "SQL query",
+            Language::Python => "PySpark program",
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct Props {
+    pub language: Language,
     pub value: String,
     pub tables: Rc<Vec<TableSummary>>,
     pub on_change: Callback<String>,
@@ -54,14 +78,21 @@ fn open_popup(
 }
 
 #[component]
-pub fn SqlEditor(props: &Props) -> Html {
+pub fn CodeEditor(props: &Props) -> Html {
+    let language = props.language;
     let textarea = use_node_ref();
     let backdrop = use_node_ref();
     let popup_ref = use_node_ref();
     let popup = use_state_eq(|| None::<Popup>);
     // Only tracked while the popup is open: it sits at the caret, which moves on scroll.
     let scroll = use_state_eq(|| (0, 0));
-    let tokens = use_memo(props.value.clone(), |v| tokenize(v));
+    let tokens = use_memo(
+        (props.value.clone(), language),
+        |(v, language)| match language {
+            Language::Sql => tokenize(v),
+            Language::Python => crate::python::tokenize(v),
+        },
+    );
 
     {
         let popup_ref = popup_ref.clone();
@@ -125,9 +156,10 @@ pub fn SqlEditor(props: &Props) -> Html {
             // Typing opens the list; deleting only refines a list already open; pasting
             // never opens one.
             let kind = e.input_type();
-            let wanted = kind == "insertText"
-                || kind == "insertCompositionText"
-                || (kind.starts_with("delete") && popup.is_some());
+            let wanted = language == Language::Sql
+                && (kind == "insertText"
+                    || kind == "insertCompositionText"
+                    || (kind.starts_with("delete") && popup.is_some()));
             let next = if wanted {
                 let caret = ta.selection_start().ok().flatten().unwrap_or(0);
                 open_popup(&text, caret, &tables, false)
@@ -143,6 +175,7 @@ pub fn SqlEditor(props: &Props) -> Html {
         let popup = popup.clone();
         let tables = props.tables.clone();
         let on_run = props.on_run.clone();
+        let on_change = props.on_change.clone();
         let accept = accept.clone();
         Callback::from(move |e: KeyboardEvent| {
             let ta: HtmlTextAreaElement = e.target_unchecked_into();
@@ -153,7 +186,19 @@ pub fn SqlEditor(props: &Props) -> Html {
                 on_run.emit(ta.value());
                 return;
             }
-            if key == " " && e.ctrl_key() {
+            if key == "Tab" && language == Language::Python && popup.is_none() {
+                // Indentation matters in Python: Tab inserts four spaces.
+                e.prevent_default();
+                let text = ta.value();
+                let caret = ta.selection_start().ok().flatten().unwrap_or(0);
+                let at = utf16_to_byte(&text, caret);
+                let new_text = format!("{}    {}", &text[..at], &text[at..]);
+                ta.set_value(&new_text);
+                let _ = ta.set_selection_range(caret + 4, caret + 4);
+                on_change.emit(new_text);
+                return;
+            }
+            if key == " " && e.ctrl_key() && language == Language::Sql {
                 e.prevent_default();
                 let caret = ta.selection_start().ok().flatten().unwrap_or(0);
                 popup.set(open_popup(&ta.value(), caret, &tables, true));
@@ -271,8 +316,8 @@ pub fn SqlEditor(props: &Props) -> Html {
                     <pre class="editor-highlight" aria-hidden="true" ref={backdrop}>
                         { for highlighted }{" "}
                     </pre>
-                    <textarea ref={textarea} class="editor-input" data-testid="sql-editor"
-                        aria-label="SQL query" spellcheck="false" autocomplete="off"
+                    <textarea ref={textarea} class="editor-input" data-testid={language.testid()}
+                        aria-label={language.label()} spellcheck="false" autocomplete="off"
                         autocapitalize="off" autocorrect="off" wrap="off"
                         aria-autocomplete="list" aria-expanded={popup.is_some().to_string()}
                         value={props.value.clone()}
@@ -284,7 +329,7 @@ pub fn SqlEditor(props: &Props) -> Html {
             <div class="editor-bar">
                 <button class="button primary run" data-testid="run-button"
                     disabled={!props.can_run} onclick={run}
-                    title="Run the query (Ctrl+Enter)">
+                    title="Run (Ctrl+Enter)">
                     { if props.running { "Running…" } else { "Run" } }
                 </button>
                 if props.running {
@@ -295,8 +340,12 @@ pub fn SqlEditor(props: &Props) -> Html {
                     </button>
                 }
                 <span class="hint">
-                    <kbd>{"Ctrl"}</kbd>{"+"}<kbd>{"Enter"}</kbd>{" runs · "}
-                    <kbd>{"Ctrl"}</kbd>{"+"}<kbd>{"Space"}</kbd>{" suggests names"}
+                    <kbd>{"Ctrl"}</kbd>{"+"}<kbd>{"Enter"}</kbd>{" runs"}
+                    if language == Language::Sql {
+                        {" · "}<kbd>{"Ctrl"}</kbd>{"+"}<kbd>{"Space"}</kbd>{" suggests names"}
+                    } else {
+                        {" · every action (show, collect, write) is a job"}
+                    }
                 </span>
             </div>
         </div>

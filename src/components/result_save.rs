@@ -135,7 +135,7 @@ pub fn ResultSave(props: &Props) -> Html {
             let options = options.clone();
             Callback::from(move |_: MouseEvent| {
                 let options = options.clone();
-                on_save.emit((ExportTarget::Output { options }, Destination::Downloads))
+                on_save.emit((ExportTarget::Output { options, name: None }, Destination::Downloads))
             })
         };
         let on_write_folder = {

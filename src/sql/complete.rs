@@ -492,6 +492,8 @@ mod tests {
                 .collect(),
             partition_columns: vec![],
             files: vec![],
+            root: name.into(),
+            is_folder: false,
         }
     }
 

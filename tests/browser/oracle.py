@@ -12,6 +12,13 @@
                                              arrow) with pyarrow and compares its rows, as a
                                              multiset, with DuckDB's answer to SQL
     oracle.py unzip ZIP DIR               -> extracts a zip; prints its entries
+    oracle.py pyspark PROGRAM DIR VAR     -> runs a PySpark program in PySpark (local mode)
+                                             from DIR (its relative paths are below it);
+                                             prints the columns and rows VAR holds
+    oracle.py spark-script SCRIPT INPUT OUTPUT
+                                          -> runs a script Kiln exported, as spark-submit
+                                             would (`--input INPUT --output OUTPUT`), then
+                                             prints the rows it wrote below OUTPUT
 """
 
 import datetime
@@ -191,6 +198,50 @@ def unzip(path, out):
         return [{"name": i.filename, "size": i.file_size} for i in z.infolist()]
 
 
+def spark_session():
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return (SparkSession.builder.master("local[2]").appName("kiln-browser-oracle")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .getOrCreate())
+
+
+def pyspark_program(program, directory, var):
+    # Before the JVM starts: Spark resolves relative paths against its own working folder.
+    os.chdir(directory)
+    spark = spark_session()
+    scope = {"spark": spark}
+    import contextlib
+
+    # What the program prints (show, printSchema) must not mix with the JSON answer.
+    with open(program) as f, contextlib.redirect_stdout(sys.stderr):
+        exec(compile(f.read(), program, "exec"), scope)
+    df = scope[var]
+    return {"columns": df.columns, "rows": [[plain(v) for v in row] for row in df.collect()]}
+
+
+def spark_script(script, input_dir, output_dir):
+    import runpy
+
+    import contextlib
+
+    spark_session()
+    sys.argv = [script, "--input", input_dir, "--output", output_dir]
+    with contextlib.redirect_stdout(sys.stderr):
+        runpy.run_path(script, run_name="__main__")
+    # A query's result is the output folder itself; a program's display(df) writes
+    # OUTPUT/result.
+    folder = os.path.join(output_dir, "result")
+    if not os.path.isdir(folder):
+        folder = output_dir
+    table = pq.read_table(folder)
+    return {"columns": table.column_names,
+            "rows": [[plain(v) for v in r.values()] for r in table.to_pylist()]}
+
+
 def main():
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "describe":
@@ -203,6 +254,10 @@ def main():
         print(json.dumps(check_export(rest[0], rest[1], rest[2], rest[3:])))
     elif command == "unzip":
         print(json.dumps(unzip(rest[0], rest[1])))
+    elif command == "pyspark":
+        print(json.dumps(pyspark_program(rest[0], rest[1], rest[2])))
+    elif command == "spark-script":
+        print(json.dumps(spark_script(rest[0], rest[1], rest[2])))
     elif command == "query":
         print(json.dumps(query(rest[0], rest[1:])))
     else:

@@ -34,3 +34,21 @@ def taxi_dir(tmp_path_factory, kiln_binary):
     proc = kiln.run("gen", "taxi", "--rows", TAXI_ROWS, "--out", out, "--seed", 7, timeout=1200)
     assert proc.returncode == 0, kiln.describe(proc)
     return out
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """PySpark in local mode, the oracle for programs and for jobs exported to Spark."""
+    import os
+    import sys
+
+    from pyspark.sql import SparkSession  # installed by scripts/lib.sh; missing is a failure
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master("local[2]").appName("kiln-oracle")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .getOrCreate())
+    yield session
+    session.stop()

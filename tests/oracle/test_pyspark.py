@@ -126,20 +126,6 @@ BAD = [
 ]
 
 
-@pytest.fixture(scope="module")
-def spark():
-    from pyspark.sql import SparkSession  # installed by scripts/lib.sh; missing is a failure
-
-    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
-    session = (SparkSession.builder.master("local[2]").appName("kiln-oracle")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "4")
-               .getOrCreate())
-    yield session
-    session.stop()
-
-
 def program(taxi_dir, body):
     paths = {"yellow": taxi_dir / "yellow", "green": taxi_dir / "green",
              "zones": taxi_dir / "taxi_zone_lookup.parquet"}

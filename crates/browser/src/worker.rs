@@ -11,8 +11,8 @@ use kiln_engine::export::{ExportStream, write_output, zip_output};
 use kiln_engine::results;
 use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
 use kiln_protocol::{
-    AttemptId, ExportTarget, FileChunk, Request, RequestBody, Response, ResponseBody, StoreSource,
-    TaskProgress, UserError,
+    AttemptId, ExportTarget, FileChunk, JobSource, Request, RequestBody, Response, ResponseBody,
+    StoreSource, TaskProgress, UserError,
 };
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File};
@@ -28,7 +28,7 @@ const SAMPLE_TABLES: [(&str, &str, bool); 3] = [
 ];
 
 /// Results kept for paging; older ones are dropped to bound the worker's memory.
-const KEPT_RESULTS: usize = 4;
+const KEPT_RESULTS: usize = 8;
 
 /// Bytes of file per export chunk: big enough to keep messages few, small enough that
 /// the page never holds much it has not written yet (chunks it has written linger
@@ -358,6 +358,39 @@ async fn handle(
             let plan = state.engine.plan_job(&sql, &options).await?;
             Ok(Reply::new(ResponseBody::JobPlanned { plan }))
         }
+        RequestBody::PlanProgram { source, options } => {
+            let run = state.engine.run_program(&source).await?;
+            let steps = state.engine.plan_program(&run, &options).await?;
+            Ok(Reply::new(ResponseBody::ProgramPlanned { steps }))
+        }
+        RequestBody::DescribeProgram {
+            source,
+            vars,
+            preview,
+            rows,
+        } => {
+            let schemas = state
+                .engine
+                .describe_program(&source, &vars, preview.as_deref(), rows)
+                .await?;
+            Ok(Reply::new(ResponseBody::ProgramDescribed { schemas }))
+        }
+        RequestBody::ExportSpark { job, title } => {
+            // Paths in the page are already relative to the folder the files came from.
+            let same = |p: &str| p.to_string();
+            let export = match &job {
+                JobSource::Sql { sql } => {
+                    kiln_engine::program::export_sql(&state.engine, &title, sql, &same).await?
+                }
+                JobSource::PySpark { source } => {
+                    let run = state.engine.run_program(source).await?;
+                    run.export(&title, &same)?
+                }
+            };
+            Ok(Reply::new(ResponseBody::SparkExported {
+                scripts: kiln_engine::program::scripts(&title, export),
+            }))
+        }
         RequestBody::FinishJob {
             job_id: _,
             result_schema,
@@ -419,10 +452,26 @@ async fn handle(
                     let name = format!("kiln-{stamp}.{}", format.extension());
                     (Export::File(stream), name, format.mime(), Vec::new())
                 }
-                ExportTarget::Output { options } => {
+                ExportTarget::Output { options, name } => {
                     let written = write_output(&output.schema, &output.tasks(), &options)
                         .map_err(|e| e.to_user("writing the output"))?;
-                    let root = format!("kiln-{stamp}");
+                    let root = name
+                        .as_deref()
+                        .and_then(|n| n.trim_end_matches('/').rsplit('/').next())
+                        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+                        // The zip's folder: safe as a name on every OS.
+                        .map(|n| {
+                            n.chars()
+                                .map(|c| {
+                                    if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                                        c
+                                    } else {
+                                        '_'
+                                    }
+                                })
+                                .collect::<String>()
+                        })
+                        .unwrap_or_else(|| format!("kiln-{stamp}"));
                     let bytes = zip_output(&root, &written, options.format)
                         .map_err(|e| e.to_user("zipping the output"))?;
                     let files = written.into_iter().map(|(f, _)| f).collect();

@@ -10,12 +10,30 @@ use kiln_protocol::{TableSummary, UserError};
 use crate::cli_error;
 
 /// Adds the table named by one argument; any file that cannot be read is an error,
-/// since the user named it on purpose.
+/// since the user named it on purpose. The table's root is the path as given, so an
+/// export to Spark reads it from there.
 pub async fn add_table_arg(engine: &mut Engine, spec: &str) -> Result<TableSummary, UserError> {
     let (name, path) = match spec.split_once('=') {
         Some((name, path)) if !name.contains('/') && !name.is_empty() => (Some(name), path),
         _ => (None, spec),
     };
+    let (root, is_folder, sources) = source_files(path)?;
+    let (table, rejected) = engine.add_table(name, &root, is_folder, sources).await;
+    if let Some(first) = rejected.into_iter().next() {
+        return Err(first);
+    }
+    let table = table?;
+    let given = path.trim_end_matches('/');
+    engine.set_root(&table.name, given)?;
+    Ok(TableSummary {
+        root: given.to_string(),
+        ..table
+    })
+}
+
+/// The files one path stands for, opened: its root's name, whether it is a folder, and
+/// each file with its path below the root.
+pub fn source_files(path: &str) -> Result<(String, bool, Vec<SourceFile>), UserError> {
     let context = format!("opening {path}");
     let Expanded {
         root,
@@ -33,11 +51,7 @@ pub async fn add_table_arg(engine: &mut Engine, spec: &str) -> Result<TableSumma
                 .map_err(|e| cli_error(&format!("opening {}", full.display()), e))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (table, rejected) = engine.add_table(name, &root, is_folder, sources).await;
-    if let Some(first) = rejected.into_iter().next() {
-        return Err(first);
-    }
-    table
+    Ok((root, is_folder, sources))
 }
 
 /// What one path argument stands for.

@@ -21,6 +21,17 @@ pub async fn run(
         split_bytes: args.split_mb.max(1) * 1024 * 1024,
     };
     let plan = engine.plan_job(sql, &options).await?;
+    run_plan(engine, plan, workers, args)
+}
+
+/// Runs a planned job on `workers` threads, with the fault injection, progress and
+/// event log `args` ask for.
+pub fn run_plan(
+    engine: &Engine,
+    plan: kiln_protocol::JobPlan,
+    workers: usize,
+    args: &JobArgs,
+) -> Result<QueryOutput, UserError> {
     let run = RunOptions {
         workers: workers.clamp(1, 64),
         max_attempts: 4,

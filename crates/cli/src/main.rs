@@ -69,6 +69,8 @@ enum Command {
     /// Run a PySpark DataFrame program (`spark.read`, transformations, `show`, `write`).
     Pyspark {
         file: String,
+        /// Tables `spark.table(name)` can name, as `name=path` or `path`.
+        tables: Vec<String>,
         /// Print the DataFrame this variable holds at the end, instead of the program's
         /// own output.
         #[arg(long)]
@@ -77,6 +79,41 @@ enum Command {
         format: TextOrJson,
         #[arg(long)]
         partitions: Option<usize>,
+        #[command(flatten)]
+        job: JobArgs,
+    },
+    /// Run a pipeline (the page's pipeline builder, saved as JSON) over table arguments.
+    Pipeline {
+        file: String,
+        /// The tables its steps read, as `name=path` or `path`.
+        tables: Vec<String>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        /// Print the pipeline's PySpark program instead of running it.
+        #[arg(long)]
+        print_program: bool,
+        #[arg(long)]
+        partitions: Option<usize>,
+        #[command(flatten)]
+        job: JobArgs,
+    },
+    /// Export a job to run on Apache Spark: a PySpark script or a Spark SQL file that
+    /// reads the same files below an input folder.
+    Export {
+        /// What to export: `sql` (QUERY is SQL), `pyspark` (a program file) or
+        /// `pipeline` (a pipeline file).
+        #[arg(value_enum)]
+        kind: ExportKind,
+        query: String,
+        tables: Vec<String>,
+        /// `pyspark` for a script for spark-submit, `spark-sql` for a SQL file.
+        #[arg(long, value_enum, default_value_t = ExportTo::Pyspark)]
+        to: ExportTo,
+        /// Paths below this folder become paths below the script's `--input`.
+        #[arg(long, default_value = ".")]
+        input_root: std::path::PathBuf,
+        #[arg(long, default_value = "kiln-job")]
+        title: String,
     },
     /// Write a table (e.g. a CSV file) as a zstd-compressed Parquet file.
     Convert {
@@ -141,6 +178,19 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ExportKind {
+    Sql,
+    Pyspark,
+    Pipeline,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportTo {
+    Pyspark,
+    SparkSql,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum TextOrJson {
     Text,
     Json,
@@ -191,13 +241,88 @@ async fn run(command: Command) -> Result<(), UserError> {
     match command {
         Command::Pyspark {
             file,
+            tables,
             result,
             format,
             partitions,
+            job,
         } => {
-            let mut engine = engine_with_tables(partitions, &[]).await?;
-            let json = matches!(format, TextOrJson::Json);
-            pyspark::run(&mut engine, &file, result.as_deref(), json).await
+            let mut engine = engine_with_tables(partitions, &tables).await?;
+            let source = std::fs::read_to_string(&file)
+                .map_err(|e| cli_error(&format!("reading {file}"), e))?;
+            let args = pyspark::RunArgs {
+                result: result.as_deref(),
+                json: matches!(format, TextOrJson::Json),
+                workers: job.workers,
+                partitions: partitions.unwrap_or(2 * job.workers.unwrap_or(1)),
+                job: &job,
+            };
+            pyspark::run(&mut engine, &file, &source, &args).await
+        }
+        Command::Pipeline {
+            file,
+            tables,
+            format,
+            print_program,
+            partitions,
+            job,
+        } => {
+            let program = pipeline_program(&file)?;
+            if print_program {
+                print!("{program}");
+                return Ok(());
+            }
+            let mut engine = engine_with_tables(partitions, &tables).await?;
+            let args = pyspark::RunArgs {
+                result: None,
+                json: matches!(format, TextOrJson::Json),
+                workers: job.workers,
+                partitions: partitions.unwrap_or(2 * job.workers.unwrap_or(1)),
+                job: &job,
+            };
+            pyspark::run(&mut engine, &file, &program, &args).await
+        }
+        Command::Export {
+            kind,
+            query,
+            tables,
+            to,
+            input_root,
+            title,
+        } => {
+            let engine = engine_with_tables(None, &tables).await?;
+            let base = input_root.canonicalize().unwrap_or(input_root);
+            let relative = |p: &str| relative_to(&base, p);
+            let export = match kind {
+                ExportKind::Sql => {
+                    kiln_engine::program::export_sql(&engine, &title, &query, &relative).await?
+                }
+                ExportKind::Pyspark | ExportKind::Pipeline => {
+                    let source = match kind {
+                        ExportKind::Pipeline => pipeline_program(&query)?,
+                        _ => std::fs::read_to_string(&query)
+                            .map_err(|e| cli_error(&format!("reading {query}"), e))?,
+                    };
+                    pyspark::run_source(&engine, &source)
+                        .await?
+                        .export(&title, &relative)?
+                }
+            };
+            let scripts = kiln_engine::program::scripts(&title, export);
+            for note in &scripts.notes {
+                eprintln!("note: {note}");
+            }
+            let text = match to {
+                ExportTo::Pyspark => scripts.pyspark,
+                ExportTo::SparkSql => scripts.spark_sql.ok_or_else(|| {
+                    cli_error(
+                        "exporting to Spark SQL",
+                        "the program shows or writes no DataFrame, so it has no query",
+                    )
+                })?,
+            };
+            print!("{text}");
+            Ok(())
         }
         Command::Sql {
             query,
@@ -306,6 +431,32 @@ async fn run(command: Command) -> Result<(), UserError> {
             }
             Ok(())
         }
+    }
+}
+
+/// A pipeline file's program, ending in the action the page runs: its last step's
+/// DataFrame shown whole (or its write).
+fn pipeline_program(file: &str) -> Result<String, UserError> {
+    let context = format!("reading the pipeline {file}");
+    let text = std::fs::read_to_string(file).map_err(|e| cli_error(&context, e))?;
+    let pipeline: kiln_pipeline::Pipeline =
+        serde_json::from_str(&text).map_err(|e| cli_error(&context, e))?;
+    let program = pipeline.to_pyspark().map_err(|e| cli_error(&context, e))?;
+    Ok(program.runnable())
+}
+
+/// `path` relative to `base` when it lies below it (as the Spark export's `--input`
+/// expects); otherwise as given.
+fn relative_to(base: &std::path::Path, path: &str) -> String {
+    let p = std::path::Path::new(path);
+    let absolute = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map_or(p.to_path_buf(), |d| d.join(p))
+    };
+    match absolute.strip_prefix(base) {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest.to_string_lossy().replace('\\', "/"),
+        _ => path.to_string(),
     }
 }
 

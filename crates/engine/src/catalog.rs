@@ -121,7 +121,10 @@ pub(crate) async fn prepare_table(
         Some(name) => format!("{STORE_URL}{root}/{name}"),
         None => format!("{STORE_URL}{root}/"),
     };
-    let table = build_listing_table(state, &url, format, &summaries, &partition_keys).await;
+    let table = match ListingTableUrl::parse(&url) {
+        Ok(url) => build_listing_table(state, url, format, &summaries, &partition_keys).await,
+        Err(e) => Err(e.into()),
+    };
     let table = table.map(|(provider, partition_columns)| {
         let schema = provider
             .schema()
@@ -235,12 +238,11 @@ fn store_name(path: &str) -> String {
 
 async fn build_listing_table(
     state: &SessionState,
-    url: &str,
+    url: ListingTableUrl,
     format: Format,
     files: &[FileSummary],
     partition_keys: &[String],
 ) -> Result<(Arc<dyn TableProvider>, Vec<String>), EngineError> {
-    let url = ListingTableUrl::parse(url)?;
     let file_format: Arc<dyn FileFormat> = match format {
         Format::Parquet => Arc::new(ParquetFormat::default()),
         Format::Csv => Arc::new(CsvFormat::default().with_has_header(true)),
@@ -277,4 +279,76 @@ async fn build_listing_table(
         .with_schema(schema);
     let table = ListingTable::try_new(config)?;
     Ok((Arc::new(table), partition_keys.to_vec()))
+}
+
+/// A table over part of a folder table: the files below `rest` (a sub-folder, a file,
+/// or a glob such as `year=2024/*/*.parquet`), with the partition columns of the
+/// folders below it, as Spark's `read.parquet("folder/year=2024")` sees them. The files
+/// are already in the store under `store_root`, so nothing new needs registering.
+pub(crate) async fn open_below(
+    state: &SessionState,
+    store_root: &str,
+    table: &kiln_protocol::TableSummary,
+    rest: &str,
+) -> Result<Arc<dyn TableProvider>, EngineError> {
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let is_glob = |s: &&str| s.contains(['*', '?', '[']);
+    let literal = segments.iter().take_while(|s| !is_glob(s)).count();
+    let prefix = segments[..literal].join("/");
+    let pattern = (literal < segments.len()).then(|| segments[literal..].join("/"));
+    let exact_file = pattern.is_none() && table.files.iter().any(|f| f.path == prefix);
+    let below = |path: &str| -> Option<String> {
+        if exact_file {
+            return (path == prefix).then(|| path.rsplit('/').next().unwrap_or(path).to_string());
+        }
+        let relative = if prefix.is_empty() {
+            path
+        } else {
+            path.strip_prefix(prefix.as_str())?.strip_prefix('/')?
+        };
+        match &pattern {
+            Some(p) => glob::Pattern::new(p)
+                .ok()
+                .filter(|g| g.matches(relative))
+                .map(|_| relative.to_string()),
+            None => Some(relative.to_string()),
+        }
+    };
+    let files: Vec<FileSummary> = table
+        .files
+        .iter()
+        .filter_map(|f| {
+            below(&f.path).map(|relative| FileSummary {
+                partition_values: naming::partition_values(&relative),
+                ..f.clone()
+            })
+        })
+        .collect();
+    let Some(first) = files.first() else {
+        return Err(EngineError::InvalidInput(format!(
+            "no file of {} is at {rest}",
+            table.root
+        )));
+    };
+    let keys: Vec<String> = first
+        .partition_values
+        .iter()
+        .map(|(k, _)| k.clone())
+        .collect();
+    let base = if prefix.is_empty() {
+        format!("{STORE_URL}{store_root}/")
+    } else if exact_file {
+        format!("{STORE_URL}{store_root}/{prefix}")
+    } else {
+        format!("{STORE_URL}{store_root}/{prefix}/")
+    };
+    let url = url::Url::parse(&base).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+    let glob = pattern
+        .map(|p| glob::Pattern::new(&p))
+        .transpose()
+        .map_err(|e| EngineError::InvalidInput(format!("{rest} is not a valid pattern: {e}")))?;
+    let url = ListingTableUrl::try_new(url, glob)?;
+    build_listing_table(state, url, table.format, &files, &keys)
+        .await
+        .map(|(provider, _)| provider)
 }

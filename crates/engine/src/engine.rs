@@ -6,6 +6,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use kiln_protocol::{JobId, JobOptions, JobPlan, TableSummary, UserError};
 use url::Url;
@@ -41,7 +42,8 @@ pub struct Engine {
     ctx: SessionContext,
     store: Arc<SourceStore>,
     tables: Vec<TableEntry>,
-    next_root: u64,
+    /// Store folders are never reused, even by tables opened through `&self`.
+    next_root: std::sync::atomic::AtomicU64,
     next_job: JobId,
 }
 
@@ -116,7 +118,7 @@ impl Engine {
             ctx,
             store,
             tables: Vec::new(),
-            next_root: 1,
+            next_root: std::sync::atomic::AtomicU64::new(1),
             next_job: 1,
         }
     }
@@ -212,8 +214,7 @@ impl Engine {
                 self.has_table(n)
             }),
         };
-        let root = format!("t{}", self.next_root);
-        self.next_root += 1;
+        let root = self.new_root();
         let (prepared, rejected) =
             catalog::prepare_table(&self.state(), &self.store, &root, is_folder, files).await;
         let result = prepared.and_then(|table| {
@@ -226,6 +227,8 @@ impl Engine {
                 schema: table.schema,
                 partition_columns: table.partition_columns,
                 files: table.files,
+                root: root_name.to_string(),
+                is_folder,
             };
             self.tables.push(TableEntry {
                 summary: summary.clone(),
@@ -235,6 +238,29 @@ impl Engine {
             Ok(summary)
         });
         (result, rejected)
+    }
+
+    fn new_root(&self) -> String {
+        let n = self
+            .next_root
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("t{n}")
+    }
+
+    /// A table over `files` that is not in the catalog: what a program reads by a path
+    /// outside it (the CLI's local files). Its files are readable by path like any.
+    pub async fn open_files(
+        &self,
+        is_folder: bool,
+        files: Vec<SourceFile>,
+    ) -> Result<(Arc<dyn TableProvider>, kiln_protocol::FileFormat), UserError> {
+        let root = self.new_root();
+        let (prepared, rejected) =
+            catalog::prepare_table(&self.state(), &self.store, &root, is_folder, files).await;
+        if let Some(first) = rejected.into_iter().next() {
+            return Err(first);
+        }
+        prepared.map(|t| (t.provider, t.format))
     }
 
     fn check_new_name(&self, name: &str) -> Result<(), UserError> {
@@ -272,6 +298,13 @@ impl Engine {
         registered
             .map(|_| ())
             .map_err(|e| EngineError::from(e).to_user(format!("renaming {from} to {to}")))
+    }
+
+    /// Records where a table's files were picked from (the CLI: the path as given), for
+    /// programs that read it by path and for exports to Spark.
+    pub fn set_root(&mut self, name: &str, root: &str) -> Result<(), UserError> {
+        self.entry_mut(name)?.summary.root = root.to_string();
+        Ok(())
     }
 
     pub fn remove_table(&mut self, name: &str) -> Result<(), UserError> {
@@ -353,12 +386,24 @@ impl Engine {
         sql: &str,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
-        let (state, splits) =
-            crate::distributed::planner::job_session(self.state(), options, self.store.clone());
-        let logical = state
+        let logical = self
+            .state()
             .create_logical_plan(sql)
             .await
             .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        self.plan_logical_job(sql, logical, options).await
+    }
+
+    /// Plans a logical plan made elsewhere (a DataFrame of a PySpark program) as a
+    /// distributed job; `text` is what the job shows as its source.
+    pub async fn plan_logical_job(
+        &mut self,
+        text: &str,
+        logical: LogicalPlan,
+        options: &JobOptions,
+    ) -> Result<JobPlan, UserError> {
+        let (state, splits) =
+            crate::distributed::planner::job_session(self.state(), options, self.store.clone());
         let optimized = state
             .optimize(&logical)
             .map_err(|e| EngineError::from(e).to_user("optimizing the query"))?;
@@ -382,13 +427,93 @@ impl Engine {
         self.next_job += 1;
         crate::distributed::planner::plan_job(
             job_id,
-            sql,
+            text,
             &logical,
             &optimized,
             physical,
             &splits.take_names(),
         )
         .map_err(|e| e.to_user("cutting the plan into stages"))
+    }
+
+    /// A session for programs (PySpark) over this engine's tables: the same settings,
+    /// files and tables, but a catalog of its own, so the views a program registers
+    /// never replace or shadow the user's tables.
+    pub async fn program_context(&self) -> Result<SessionContext, UserError> {
+        let state = self.state();
+        let ctx =
+            SessionContext::new_with_config_rt(state.config().clone(), state.runtime_env().clone());
+        for table in &self.tables {
+            ctx.register_table(table.summary.name.as_str(), table.provider.clone())
+                .map_err(|e| {
+                    EngineError::from(e).to_user(format!("opening {}", table.summary.name))
+                })?;
+        }
+        Ok(ctx)
+    }
+
+    /// What a program's `spark.read.parquet(path)` reads: a table by its SQL name, by
+    /// the folder or file it was picked from, or part of a folder table (a sub-folder,
+    /// one of its files, or a glob below it). Paths are as picked: `yellow`,
+    /// `yellow/year=2024/month=01`, `yellow/*/*/*.parquet`.
+    pub async fn open_path(
+        &self,
+        path: &str,
+    ) -> Result<(Arc<dyn TableProvider>, kiln_protocol::FileFormat), UserError> {
+        let wanted = path.trim().trim_start_matches("./").trim_end_matches('/');
+        let fail = |message: String| UserError {
+            context: format!("reading {path}"),
+            message,
+            location: None,
+        };
+        if let Some(t) = self
+            .tables
+            .iter()
+            .find(|t| t.summary.name == wanted || t.summary.root == wanted)
+        {
+            return Ok((t.provider.clone(), t.summary.format));
+        }
+        let below = self.tables.iter().find_map(|t| {
+            let rest = wanted
+                .strip_prefix(t.summary.root.as_str())?
+                .strip_prefix('/')?;
+            t.summary.is_folder.then_some((t, rest))
+        });
+        match below {
+            Some((t, rest)) => catalog::open_below(&self.state(), &t.root, &t.summary, rest)
+                .await
+                .map(|provider| (provider, t.summary.format))
+                .map_err(|e| e.to_user(format!("reading {path}"))),
+            None => {
+                let known: Vec<String> = self
+                    .tables
+                    .iter()
+                    .map(|t| {
+                        let slash = if t.summary.is_folder { "/" } else { "" };
+                        format!("{}{slash}", t.summary.root)
+                    })
+                    .collect();
+                Err(fail(if known.is_empty() {
+                    "no files are open: pick files or a folder first, then read them by name".into()
+                } else {
+                    format!(
+                        "no picked file or folder is called {wanted}; open are: {}",
+                        known.join(", ")
+                    )
+                }))
+            }
+        }
+    }
+
+    /// The tables a plan reads, with the files behind each: what an export to Spark
+    /// must read again.
+    pub fn tables_of(&self, plan: &LogicalPlan) -> Vec<TableSummary> {
+        let names = scanned_tables(plan);
+        self.tables
+            .iter()
+            .filter(|t| names.contains(&t.summary.name))
+            .map(|t| t.summary.clone())
+            .collect()
     }
 
     /// Runs a planned job on native threads standing in for web workers.
@@ -433,9 +558,8 @@ impl Engine {
 }
 
 /// Names of the tables a plan scans.
-fn scanned_tables(plan: &datafusion::logical_expr::LogicalPlan) -> Vec<String> {
+pub(crate) fn scanned_tables(plan: &LogicalPlan) -> Vec<String> {
     use datafusion::common::tree_node::TreeNodeRecursion;
-    use datafusion::logical_expr::LogicalPlan;
     let mut names = Vec::new();
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {

@@ -10,8 +10,11 @@ pub mod error;
 pub mod export;
 pub mod metadata;
 pub mod naming;
+pub mod program;
 pub mod results;
 pub mod source_store;
+pub mod spark_export;
+pub mod spark_sql;
 
 pub use catalog::SourceFile;
 pub use engine::{Engine, EngineConfig, QueryOutput};

@@ -11,6 +11,14 @@ pub struct TableSummary {
     /// Columns that come from `key=value` folder names rather than from the files.
     pub partition_columns: Vec<String>,
     pub files: Vec<FileSummary>,
+    /// Where the table was picked from: its folder, or the file for a lone file. Paths
+    /// in programs (`spark.read.parquet("yellow")`) and in Spark exports are relative
+    /// to the place that holds it.
+    #[serde(default)]
+    pub root: String,
+    /// Whether `root` is a folder (its files' paths are below it).
+    #[serde(default)]
+    pub is_folder: bool,
 }
 
 impl TableSummary {

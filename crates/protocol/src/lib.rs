@@ -8,6 +8,7 @@ mod jobs;
 mod messages;
 mod output;
 mod plans;
+mod programs;
 mod result;
 mod stages;
 
@@ -17,5 +18,6 @@ pub use jobs::*;
 pub use messages::*;
 pub use output::*;
 pub use plans::*;
+pub use programs::*;
 pub use result::*;
 pub use stages::*;

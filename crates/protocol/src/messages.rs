@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AttemptId, ChartData, ChartSpec, ExportTarget, FileChunk, JobId, JobOptions, JobPlan,
-    OutputFile, ResultPage, ResultSummary, TableSummary, TaskMetrics, TaskRequest, UserError,
+    JobSource, OutputFile, ProgramSchemas, ProgramStep, ResultPage, ResultSummary, SparkScripts,
+    TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -40,6 +41,24 @@ pub enum RequestBody {
     PlanJob {
         sql: String,
         options: JobOptions,
+    },
+    /// Run a PySpark program and plan each of its actions as a job, in program order.
+    PlanProgram {
+        source: String,
+        options: JobOptions,
+    },
+    /// A job as a PySpark script and Spark SQL, reading its files below an input folder.
+    ExportSpark {
+        job: JobSource,
+        title: String,
+    },
+    /// Run a program without actions (a pipeline) and give each variable's schema, and
+    /// the first `rows` rows of `preview`.
+    DescribeProgram {
+        source: String,
+        vars: Vec<String>,
+        preview: Option<String>,
+        rows: u64,
     },
     /// A job's result blocks (in the message's `blocks` array, Arrow IPC): keep them as
     /// the result for `FetchPage`s.
@@ -132,6 +151,15 @@ pub enum ResponseBody {
     },
     JobPlanned {
         plan: JobPlan,
+    },
+    ProgramPlanned {
+        steps: Vec<ProgramStep>,
+    },
+    SparkExported {
+        scripts: SparkScripts,
+    },
+    ProgramDescribed {
+        schemas: ProgramSchemas,
     },
     /// A finished attempt; its output blocks are in the message's `blocks` array, one per
     /// output partition (empty buffers for empty partitions).

@@ -84,8 +84,13 @@ pub struct OutputFile {
 pub enum ExportTarget {
     /// The whole result as one file.
     File { format: ExportFormat },
-    /// The result written as a folder of files, downloaded as one zip.
-    Output { options: WriteOptions },
+    /// The result written as a folder of files, downloaded as one zip. `name` names
+    /// the folder (a program's `df.write.parquet("out/report")` gives `report`).
+    Output {
+        options: WriteOptions,
+        #[serde(default)]
+        name: Option<String>,
+    },
     /// The result written as a folder of files, handed over file by file (for a
     /// folder the user picked), `_SUCCESS` last.
     Folder { options: WriteOptions },

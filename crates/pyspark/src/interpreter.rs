@@ -11,7 +11,7 @@ use rustpython_parser::{Mode, parse};
 
 use crate::column::{Col, quote_ident, quote_str, sql_type, unquote_ident};
 use crate::functions;
-use crate::{Output, PySparkError, ReadRequest, Reader};
+use crate::{Output, PathSite, PathUse, PySparkError, ReadRequest, Reader};
 
 /// A Python value as the program sees it.
 #[derive(Clone)]
@@ -145,6 +145,8 @@ pub struct Interpreter {
     vars: HashMap<String, Value>,
     outputs: Vec<Output>,
     line: usize,
+    /// Where the program names the files it reads and writes, for the Spark export.
+    paths: Vec<PathSite>,
 }
 
 type Eval<'a> = LocalBoxFuture<'a, Result<Value, String>>;
@@ -168,6 +170,57 @@ impl Interpreter {
             vars,
             outputs: Vec::new(),
             line: 1,
+            paths: Vec::new(),
+        }
+    }
+
+    /// The path literals of the program's reads and writes, in program order.
+    pub fn path_sites(&self) -> &[PathSite] {
+        &self.paths
+    }
+
+    /// The session the program ran in: its views, its settings.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Notes where a read or write call spells its paths: string literals, directly or
+    /// in a list, positional or as `path=`. A path held in a variable is not a literal
+    /// here; the export leaves it as written and says so.
+    fn note_paths(&mut self, call: &ast::ExprCall, use_: PathUse) {
+        let line = self.line_of(call.range().start().to_usize());
+        let mut exprs: Vec<&ast::Expr> = match use_ {
+            PathUse::Read => call.args.iter().collect(),
+            PathUse::Write => call.args.iter().take(1).collect(),
+        };
+        exprs.extend(
+            call.keywords
+                .iter()
+                .filter(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "path"))
+                .map(|k| &k.value),
+        );
+        for expr in exprs {
+            let items: Vec<&ast::Expr> = match expr {
+                ast::Expr::List(l) => l.elts.iter().collect(),
+                ast::Expr::Tuple(t) => t.elts.iter().collect(),
+                other => vec![other],
+            };
+            for item in items {
+                let literal = match item {
+                    ast::Expr::Constant(c) => match &c.value {
+                        Constant::Str(s) => Some(s.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                self.paths.push(PathSite {
+                    start: item.range().start().to_usize(),
+                    end: item.range().end().to_usize(),
+                    path: literal,
+                    use_,
+                    line,
+                });
+            }
         }
     }
 
@@ -410,6 +463,15 @@ impl Interpreter {
             ast::Expr::Name(n) => (None, n.id.to_string()),
             _ => return Err("this call is not supported".into()),
         };
+        match (&receiver, method.as_str()) {
+            (Some(Value::Reader { .. }), "parquet" | "csv" | "json" | "load") => {
+                self.note_paths(call, PathUse::Read)
+            }
+            (Some(Value::Writer { .. }), "parquet" | "csv" | "json" | "save") => {
+                self.note_paths(call, PathUse::Write)
+            }
+            _ => {}
+        }
         if matches!(receiver, Some(Value::Functions))
             && matches!(method.as_str(), "udf" | "pandas_udf")
         {
@@ -828,8 +890,17 @@ impl Interpreter {
                     .iter()
                     .map(|a| a.as_col().map(|c| c.output_name()))
                     .collect::<Result<_, _>>()?;
-                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                same(df.drop_columns(&refs).map_err(err)?)
+                // Matched exactly, as Spark does (DataFusion's drop_columns would fold
+                // `DOLocationID` to lower case and drop nothing); missing names are
+                // ignored, as in Spark.
+                let keep: Vec<Expr> = df
+                    .schema()
+                    .columns()
+                    .into_iter()
+                    .filter(|c| !names.contains(&c.name))
+                    .map(Expr::Column)
+                    .collect();
+                same(df.select(keep).map_err(err)?)
             }
             "groupBy" | "groupby" => {
                 let keys = Value::flatten(args)
@@ -951,7 +1022,7 @@ impl Interpreter {
                         format!(
                             " |-- {}: {} (nullable = {})",
                             field.name(),
-                            field.data_type(),
+                            spark_type_name(field.data_type()),
                             field.is_nullable()
                         )
                     })
@@ -982,6 +1053,30 @@ impl Value {
             }
             other => other.as_col(),
         }
+    }
+}
+
+/// A type as Spark's `printSchema` names it (`integer`, `long`, `string`...), so the
+/// output reads as the course's does; types Spark lacks keep Arrow's name.
+fn spark_type_name(t: &datafusion::arrow::datatypes::DataType) -> String {
+    use datafusion::arrow::datatypes::DataType as T;
+    match t {
+        T::Boolean => "boolean".into(),
+        T::Int8 => "byte".into(),
+        T::Int16 => "short".into(),
+        T::Int32 | T::UInt8 | T::UInt16 => "integer".into(),
+        T::Int64 | T::UInt32 => "long".into(),
+        T::UInt64 => "decimal(20,0)".into(),
+        T::Float32 => "float".into(),
+        T::Float64 => "double".into(),
+        T::Utf8 | T::LargeUtf8 | T::Utf8View => "string".into(),
+        T::Binary | T::LargeBinary | T::BinaryView | T::FixedSizeBinary(_) => "binary".into(),
+        T::Date32 | T::Date64 => "date".into(),
+        T::Timestamp(_, Some(_)) => "timestamp".into(),
+        T::Timestamp(_, None) => "timestamp_ntz".into(),
+        T::Decimal128(p, s) | T::Decimal256(p, s) => format!("decimal({p},{s})"),
+        T::List(f) | T::LargeList(f) => format!("array<{}>", spark_type_name(f.data_type())),
+        other => other.to_string().to_ascii_lowercase(),
     }
 }
 

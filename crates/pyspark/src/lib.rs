@@ -53,6 +53,55 @@ pub enum Output {
     },
 }
 
+/// Whether a path is read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathUse {
+    Read,
+    Write,
+}
+
+/// A path as the program spells it in a read or write call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathSite {
+    /// Byte range of the expression in the program text (a string literal's quotes
+    /// included).
+    pub start: usize,
+    pub end: usize,
+    /// The path, when the expression is a string literal.
+    pub path: Option<String>,
+    pub use_: PathUse,
+    pub line: usize,
+}
+
+/// The program with each literal path replaced by `replace(site, path)` (Python code,
+/// e.g. `inp("yellow")`); paths that are not literals stay as written and are listed.
+pub fn rewrite_paths(
+    source: &str,
+    sites: &[PathSite],
+    replace: &dyn Fn(&PathSite, &str) -> String,
+) -> (String, Vec<usize>) {
+    let mut sorted: Vec<&PathSite> = sites.iter().collect();
+    sorted.sort_by_key(|s| s.start);
+    sorted.dedup_by_key(|s| s.start);
+    let mut out = String::with_capacity(source.len());
+    let mut at = 0;
+    let mut left_alone = Vec::new();
+    for site in sorted {
+        let Some(path) = &site.path else {
+            left_alone.push(site.line);
+            continue;
+        };
+        if site.start < at || site.end > source.len() {
+            continue;
+        }
+        out.push_str(&source[at..site.start]);
+        out.push_str(&replace(site, path));
+        at = site.end;
+    }
+    out.push_str(&source[at..]);
+    (out, left_alone)
+}
+
 /// Opens the files `spark.read` names as a DataFrame; the host decides what paths mean
 /// (local files natively, the picked files in the page).
 pub type Reader<'a> = dyn FnMut(ReadRequest) -> LocalBoxFuture<'a, Result<DataFrame, String>> + 'a;
