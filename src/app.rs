@@ -12,6 +12,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
 use crate::components::job_panel::{self, JobPanel};
+use crate::components::lake_panel::LakePanel;
 use crate::components::pipeline_builder::PipelineBuilder;
 use crate::components::result_save::ResultSave;
 use crate::components::result_table::ResultTable;
@@ -113,9 +114,30 @@ pub fn App() -> Html {
             location: None,
         })
     });
-    let on_sample = {
+    let on_lake = {
         let client = client.clone();
-        Callback::from(move |rows: u64| client.generate_sample(rows))
+        // The tables of an earlier lake make way for the new one's.
+        let replace: Vec<String> = state
+            .tables
+            .iter()
+            .filter(|t| ["yellow", "green", "fhv", "taxi_zone_lookup"].contains(&t.name.as_str()))
+            .map(|t| t.name.clone())
+            .collect();
+        Callback::from(move |(config, keep): (kiln_protocol::LakeConfig, bool)| {
+            client.generate_lake(config, keep, replace.clone())
+        })
+    };
+    let on_lake_download = {
+        let client = client.clone();
+        Callback::from(move |config: kiln_protocol::LakeConfig| client.download_lake(&config))
+    };
+    let on_lake_folder = {
+        let client = client.clone();
+        Callback::from(move |promise: js_sys::Promise| client.save_lake_to_folder(promise))
+    };
+    let on_lake_forget = {
+        let client = client.clone();
+        Callback::from(move |_: ()| client.forget_lake())
     };
     let on_select = dispatcher.to_callback().reform(Action::SelectTable);
     let on_rename = {
@@ -344,7 +366,12 @@ pub fn App() -> Html {
                     <h1>{"Kiln"}</h1>
                     <span class="tagline">{"SQL on your Parquet and CSV files, in the browser"}</span>
                 </div>
-                <FilePicker on_files={on_files} on_sample={on_sample} />
+                <div class="topbar-actions">
+                    <FilePicker on_files={on_files} />
+                    <LakePanel status={state.lake.clone()} can_generate={state.can_run()}
+                        on_generate={on_lake} on_download={on_lake_download}
+                        on_save_folder={on_lake_folder} on_forget={on_lake_forget} />
+                </div>
             </header>
             if let Some(message) = crash_message.clone() {
                 <CrashBanner message={message} on_restart={on_restart} />

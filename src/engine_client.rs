@@ -17,6 +17,8 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, WorkerType};
 use yew::Callback;
 
+mod lake_maker;
+
 use crate::download;
 use crate::files::PickedFile;
 use crate::job_runner::{Effect, JobRunner, RunSettings};
@@ -72,6 +74,14 @@ struct Inner {
     /// A program's actions not yet run, in order, and the request id of the one running.
     program: VecDeque<JobPlan>,
     program_job: Option<RequestId>,
+    /// The sample lake being made, whether it is to be kept, and (once made or
+    /// reopened) its files, for saving it.
+    lake: Option<crate::lake::LakeBuild>,
+    lake_keep: bool,
+    lake_config: Option<kiln_protocol::LakeConfig>,
+    lake_files: Vec<(String, File)>,
+    /// Whether the kept lake was looked for (once, at the first start).
+    looked_for_lake: bool,
 }
 
 struct Saving {
@@ -99,7 +109,6 @@ struct Handlers {
 #[derive(Clone, Debug)]
 enum CatalogOp {
     Add(Vec<PickedFile>),
-    Sample(u64),
     Rename { from: String, to: String },
     Remove(String),
 }
@@ -119,7 +128,6 @@ impl CatalogOp {
                 },
                 files.iter().map(|p| p.file.clone()).collect(),
             ),
-            CatalogOp::Sample(rows) => (RequestBody::GenerateSample { rows: *rows }, vec![]),
             CatalogOp::Rename { from, to } => (
                 RequestBody::RenameTable {
                     from: from.clone(),
@@ -154,6 +162,11 @@ impl EngineClient {
                 saving: HashMap::new(),
                 program: VecDeque::new(),
                 program_job: None,
+                lake: None,
+                lake_keep: false,
+                lake_config: None,
+                lake_files: Vec::new(),
+                looked_for_lake: false,
             })),
         }
     }
@@ -180,6 +193,10 @@ impl EngineClient {
                 },
             };
             this.start_pool(&module);
+            let first = !std::mem::replace(&mut this.inner.borrow_mut().looked_for_lake, true);
+            if first {
+                this.reopen_kept_lake();
+            }
             if let Err(e) = this.spawn_worker(&module) {
                 this.crash(format!(
                     "The engine worker could not be started: {}",
@@ -239,10 +256,6 @@ impl EngineClient {
         if !files.is_empty() {
             self.send_op(CatalogOp::Add(files), Pending::AddFiles);
         }
-    }
-
-    pub fn generate_sample(&self, rows: u64) {
-        self.send_op(CatalogOp::Sample(rows), Pending::Sample);
     }
 
     pub fn rename_table(&self, from: String, to: String) {
@@ -374,6 +387,9 @@ impl EngineClient {
     }
 
     fn on_pool_event(&self, event: PoolEvent) {
+        if self.lake_event(&event) {
+            return;
+        }
         let effects = self.inner.borrow_mut().runner.on_pool_event(event);
         self.apply_effects(effects);
     }
@@ -837,6 +853,12 @@ impl EngineClient {
                 self.next_program_job();
                 return;
             }
+            ResponseBody::LakePlanned { files } => {
+                let config = self.inner.borrow_mut().lake_config.take();
+                if let Some(config) = config {
+                    self.lake_planned(config, files.clone());
+                }
+            }
             ResponseBody::QueryDone { .. } => {
                 let id = response.id;
                 self.dispatch(Action::Received(response));
@@ -949,6 +971,12 @@ fn live(weak: &Weak<RefCell<Inner>>, generation: u32) -> Option<EngineClient> {
     let inner = weak.upgrade()?;
     let current = inner.borrow().generation == generation;
     current.then_some(EngineClient { inner })
+}
+
+pub(crate) fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// Rows a pipeline step's preview shows.

@@ -167,6 +167,8 @@ impl JobRunner {
             }
             PoolEvent::TaskFailed { attempt, error, .. } => job.failed(attempt, error, now),
             PoolEvent::WorkerLost { worker, reason } => job.worker_lost(worker, &reason, now),
+            // Not a job's: the lake builder's.
+            PoolEvent::LakeFileMade { .. } | PoolEvent::RequestFailed { .. } => {}
         }
         self.pump()
     }

@@ -9,6 +9,8 @@ mod files;
 mod format;
 mod job_progress;
 mod job_runner;
+mod lake;
+mod opfs;
 mod pool;
 mod program_run;
 mod python;

@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use kiln_protocol::{
-    AttemptId, Request, RequestBody, Response, ResponseBody, TaskMetrics, TaskProgress,
+    AttemptId, LakeFile, Request, RequestBody, Response, ResponseBody, TaskMetrics, TaskProgress,
     TaskRequest, UserError, WorkerId,
 };
 use wasm_bindgen::JsCast;
@@ -38,6 +38,14 @@ pub enum PoolEvent {
     },
     /// A worker died (a trap, out of memory, killed); a replacement is starting.
     WorkerLost { worker: WorkerId, reason: String },
+    /// A file of the sample lake, made by `worker`; its bytes were transferred.
+    LakeFileMade {
+        worker: WorkerId,
+        file: LakeFile,
+        bytes: Uint8Array,
+    },
+    /// A request other than a task failed in `worker`.
+    RequestFailed { worker: WorkerId, error: UserError },
 }
 
 struct PoolWorker {
@@ -149,6 +157,21 @@ impl WorkerPool {
         })?;
         let array: Array = blocks.iter().collect();
         Reflect::set(&message, &"blocks".into(), &array)?;
+        let w = self
+            .workers
+            .iter_mut()
+            .find(|w| w.id == worker)
+            .ok_or_else(|| JsValue::from_str("the worker is gone"))?;
+        w.busy = true;
+        w.worker.post_message(&message)
+    }
+
+    /// Sends a request other than a task (making a lake file) to an idle worker; its
+    /// answer comes back as a `PoolEvent`.
+    pub fn request(&mut self, worker: WorkerId, body: RequestBody) -> Result<(), JsValue> {
+        let id = self.next_request;
+        self.next_request += 1;
+        let message = request_message(Request { id, body })?;
         let w = self
             .workers
             .iter_mut()
@@ -354,6 +377,24 @@ fn on_message(pool: &PoolRef, worker: WorkerId, data: JsValue) {
                 ResponseBody::TaskFailed { attempt, error } => {
                     pool.borrow_mut().set_state(worker, true, false);
                     emit(pool, PoolEvent::TaskFailed { attempt, error });
+                    emit(pool, PoolEvent::Idle);
+                }
+                ResponseBody::LakeFileMade { file } => {
+                    let bytes = Uint8Array::new(&field("buffer"));
+                    pool.borrow_mut().set_state(worker, true, false);
+                    emit(
+                        pool,
+                        PoolEvent::LakeFileMade {
+                            worker,
+                            file,
+                            bytes,
+                        },
+                    );
+                    emit(pool, PoolEvent::Idle);
+                }
+                ResponseBody::Error { error } => {
+                    pool.borrow_mut().set_state(worker, true, false);
+                    emit(pool, PoolEvent::RequestFailed { worker, error });
                     emit(pool, PoolEvent::Idle);
                 }
                 ResponseBody::Registered { rejected } => {

@@ -134,6 +134,13 @@ async fn create_file(root: &JsValue, path: &str) -> Result<JsValue, JsValue> {
     call_async(&handle, "createWritable", &[]).await
 }
 
+/// Writes a whole `File` (or Blob) to `path` under a picked folder `root`.
+pub async fn write_file(root: &JsValue, path: &str, file: &web_sys::File) -> Result<(), JsValue> {
+    let stream = create_file(root, path).await?;
+    call_async(&stream, "write", &[file.clone().into()]).await?;
+    call_async(&stream, "close", &[]).await.map(|_| ())
+}
+
 /// Whether the browser can stream a save into a file the user picks.
 pub fn can_pick_file() -> bool {
     has_global("showSaveFilePicker")

@@ -19,12 +19,12 @@ pub const PAGE_SIZE: u64 = 100;
 
 pub const DEFAULT_SQL: &str = "\
 -- Add Parquet or CSV files (pick them above or drop them anywhere on the page),
--- or generate the sample data. Each table appears on the left under its SQL name.
+-- or make the sample lake. Each table appears on the left under its SQL name.
 -- Ctrl+Enter (Cmd+Enter) runs the query; Ctrl+Space suggests names.
 --
--- With the sample data, for example:
+-- With the sample lake, for example:
 --   SELECT payment_type, count(*) AS trips, avg(total_amount) AS avg_total
---   FROM yellow_tripdata GROUP BY payment_type ORDER BY trips DESC;
+--   FROM yellow GROUP BY payment_type ORDER BY trips DESC;
 SELECT 'hello' AS greeting, 6 * 7 AS answer;
 ";
 
@@ -34,7 +34,7 @@ pub const DEFAULT_PROGRAM: &str = "\
 # is a job of stages and tasks. With the sample data, for example:
 from pyspark.sql import functions as F
 
-trips = spark.table(\"yellow_tripdata\")
+trips = spark.read.parquet(\"yellow\")
 by_zone = (trips.groupBy(\"PULocationID\")
     .agg(F.count(\"*\").alias(\"trips\"), F.round(F.avg(\"total_amount\"), 2).alias(\"avg_total\"))
     .orderBy(F.desc(\"trips\")))
@@ -45,7 +45,10 @@ by_zone.show(10)
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pending {
     AddFiles,
-    Sample,
+    /// Planning the sample lake.
+    Lake,
+    /// Zipping the sample lake for a download.
+    LakeZip,
     Rename {
         from: String,
         to: String,
@@ -82,7 +85,8 @@ impl Pending {
     fn describe(&self) -> &'static str {
         match self {
             Pending::AddFiles => "Adding files",
-            Pending::Sample => "Generating sample data",
+            Pending::Lake => "Planning the sample lake",
+            Pending::LakeZip => "Zipping the sample lake",
             Pending::Rename { .. } => "Renaming",
             Pending::Remove => "Removing",
             Pending::Query { .. } => "Running query",
@@ -306,6 +310,8 @@ pub struct AppState {
     /// The newest pipeline description asked for: older answers are stale.
     pub pipeline_request: Option<RequestId>,
     pub spark_export: Option<SparkExportView>,
+    /// The sample lake being made, or made.
+    pub lake: Option<crate::lake::LakeStatus>,
 }
 
 /// The views of a job, one at a time.
@@ -378,6 +384,9 @@ pub enum Action {
     CloseSparkExport,
     /// The program's run was stopped before its remaining jobs ran.
     ProgramStopped,
+    Lake(crate::lake::LakeStatus),
+    /// The kept lake was deleted from the browser's storage.
+    LakeForgotten,
 }
 
 impl AppState {
@@ -404,6 +413,7 @@ impl AppState {
             pipeline_info: None,
             pipeline_request: None,
             spark_export: None,
+            lake: None,
             settings,
             jobs: Vec::new(),
             shown_job: None,
@@ -446,7 +456,19 @@ impl AppState {
     }
 
     pub fn can_run(&self) -> bool {
-        self.engine == Engine::Ready && !self.query_running()
+        self.engine == Engine::Ready && !self.query_running() && !self.making_lake()
+    }
+
+    /// The pool is making the sample lake: jobs wait until it is done.
+    pub fn making_lake(&self) -> bool {
+        self.lake.as_ref().is_some_and(|l| {
+            matches!(
+                l.phase,
+                crate::lake::LakePhase::Planning
+                    | crate::lake::LakePhase::Making
+                    | crate::lake::LakePhase::Opening
+            )
+        })
     }
 
     pub fn selected_table(&self) -> Option<&TableSummary> {
@@ -567,6 +589,12 @@ impl AppState {
             Action::ProgramChanged(source) => self.program = source,
             Action::PipelineChanged(pipeline) => self.pipeline = Rc::new(pipeline),
             Action::CloseSparkExport => self.spark_export = None,
+            Action::Lake(status) => self.lake = Some(status),
+            Action::LakeForgotten => {
+                if let Some(lake) = &mut self.lake {
+                    lake.kept = false;
+                }
+            }
             Action::ProgramStopped => {
                 if let Some(run) = &mut self.program_run {
                     Rc::make_mut(run).stop();
@@ -645,6 +673,9 @@ impl AppState {
                 files,
                 ..
             } => {
+                if pending == Some(Pending::LakeZip) {
+                    return;
+                }
                 if let Some(result) = &mut self.result {
                     Rc::make_mut(result).export = Some(ExportStatus {
                         export_id,
@@ -667,6 +698,8 @@ impl AppState {
             ResponseBody::Download { .. } => {}
             // The engine client handles the job protocol itself and never passes it on.
             ResponseBody::Registered { .. }
+            | ResponseBody::LakePlanned { .. }
+            | ResponseBody::LakeFileMade { .. }
             | ResponseBody::JobPlanned { .. }
             | ResponseBody::TaskDone { .. }
             | ResponseBody::TaskFailed { .. } => {}
@@ -690,6 +723,12 @@ impl AppState {
                         self.spark_export = Some(SparkExportView::Failed(error));
                         return;
                     }
+                    Some(Pending::Lake) => {
+                        if let Some(lake) = &mut self.lake {
+                            lake.phase = crate::lake::LakePhase::Failed(error.to_string());
+                        }
+                        return;
+                    }
                     Some(Pending::DescribePipeline { .. }) => {
                         // The builder shows its own errors by step; stale ones are noise.
                         return;
@@ -711,7 +750,7 @@ impl AppState {
         rejected: Vec<UserError>,
         pending: Option<Pending>,
     ) {
-        let added_files = matches!(pending, Some(Pending::AddFiles | Pending::Sample));
+        let added_files = matches!(pending, Some(Pending::AddFiles));
         let replay = pending == Some(Pending::Replay);
         // An add replaces the old rejections (they were about an earlier pick); other
         // changes keep them on screen until dismissed. A replay repeats old news.
@@ -1017,7 +1056,7 @@ mod tests {
 
         s.apply(Action::Sent {
             id: 2,
-            pending: Pending::Sample,
+            pending: Pending::AddFiles,
         });
         s.apply(tables_response(2, &["a", "yellow", "green"], vec![]));
         assert_eq!(s.selected.as_deref(), Some("yellow"));

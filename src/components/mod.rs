@@ -8,6 +8,7 @@ pub mod explorer;
 pub mod file_picker;
 pub mod job_panel;
 pub mod jobs_list;
+pub mod lake_panel;
 pub mod number_field;
 pub mod pipeline_builder;
 pub mod plan_view;

@@ -967,7 +967,7 @@ fn retype(value: &Literal, numeric: bool) -> Literal {
 
 fn schema_chips(fields: &[FieldSummary]) -> Html {
     html! {
-        <div class="schema" data-testid="step-schema">
+        <div class="step-fields" data-testid="step-schema">
             for f in fields.iter() {
                 <span class="schema-field" title={f.data_type.clone()}>
                     { f.name.clone() }<span class="schema-type">{ short_type(&f.data_type) }</span>

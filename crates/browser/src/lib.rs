@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod file_source;
+mod lake;
 mod worker;
 
 pub use worker::handle_message;

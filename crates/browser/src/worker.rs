@@ -18,14 +18,15 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
+use crate::lake;
 
-/// The sample's tables, named as in batch-processing courses: (name, the generated
-/// folder or file they come from, whether it is a folder).
-const SAMPLE_TABLES: [(&str, &str, bool); 3] = [
-    ("yellow_tripdata", "yellow", true),
-    ("green_tripdata", "green", true),
-    ("zones", kiln_gen::ZONE_PARQUET_PATH, false),
-];
+fn lake_error(e: &kiln_gen::GenError) -> UserError {
+    UserError {
+        context: "generating the sample lake".into(),
+        message: e.to_string(),
+        location: None,
+    }
+}
 
 /// Results kept for paging; older ones are dropped to bound the worker's memory.
 const KEPT_RESULTS: usize = 8;
@@ -286,65 +287,50 @@ async fn handle(
                 .collect();
             Ok(Reply::new(tables(&state.engine, rejected, sources)))
         }
-        RequestBody::GenerateSample { rows } => {
-            let config = kiln_gen::TaxiConfig {
-                rows,
-                ..Default::default()
-            };
-            let generated = kiln_gen::generate_taxi(&config).map_err(|e| UserError {
-                context: "generating the sample data".into(),
-                message: e.to_string(),
-                location: None,
-            })?;
-            let mut rejected = Vec::new();
-            let generated: Vec<(String, Arc<dyn RangeSource>)> = generated
-                .into_iter()
-                .map(|f| {
-                    let source: Arc<dyn RangeSource> = Arc::new(BytesSource(f.bytes));
-                    (f.path, source)
-                })
-                .collect();
-            for (name, root, is_folder) in SAMPLE_TABLES {
-                let files = generated
-                    .iter()
-                    .filter_map(|(file_path, source)| {
-                        let path = if is_folder {
-                            file_path.strip_prefix(root)?.strip_prefix('/')?
-                        } else {
-                            (file_path == root).then_some(root)?
-                        };
-                        Some(SourceFile {
-                            path: path.to_string(),
-                            source: source.clone(),
-                        })
-                    })
-                    .collect();
-                let name = kiln_engine::naming::unique_name(name, |n| state.engine.has_table(n));
-                let (table, mut refused) = state
-                    .engine
-                    .add_table(Some(&name), root, is_folder, files)
-                    .await;
-                rejected.append(&mut refused);
-                if let Err(e) = table {
-                    rejected.push(e);
-                }
-            }
-            // The pool reads the sample through in-memory files made from these bytes.
-            let mut sources = Vec::new();
-            let mut blocks = Vec::new();
-            for (_, source) in &generated {
-                for path in state.engine.store_paths(source) {
-                    if let Ok(bytes) = source.read(0..source.size()) {
-                        sources.push(StoreSource { path, file: None });
-                        blocks.push(to_buffer(&bytes));
-                    }
-                }
-            }
+        RequestBody::PlanLake { config } => {
+            let files = lake::plan(&config).map_err(|e| lake_error(&e))?;
+            Ok(Reply::new(ResponseBody::LakePlanned { files }))
+        }
+        RequestBody::GenerateLakeFile { config, index } => {
+            let (file, bytes) = lake::make(&config, index).map_err(|e| lake_error(&e))?;
             Ok(Reply {
-                body: tables(&state.engine, rejected, sources),
-                buffer: None,
-                blocks,
+                body: ResponseBody::LakeFileMade { file },
+                buffer: Some(to_buffer(&bytes)),
+                blocks: Vec::new(),
             })
+        }
+        RequestBody::ZipFiles { root, paths } => {
+            let mut contents = Vec::with_capacity(paths.len());
+            for (path, file) in paths.iter().zip(files) {
+                let source = BrowserFile::new(file).map_err(|e| UserError {
+                    context: format!("reading {path}"),
+                    message: e.0,
+                    location: None,
+                })?;
+                let bytes = source.read(0..source.size()).map_err(|e| UserError {
+                    context: format!("reading {path}"),
+                    message: e.0,
+                    location: None,
+                })?;
+                contents.push((path.clone(), bytes));
+            }
+            let entries: Vec<(&str, &[u8])> = contents
+                .iter()
+                .map(|(p, b)| (p.as_str(), b.as_ref()))
+                .collect();
+            let bytes = kiln_engine::export::zip_folder(&root, &entries, false, false)
+                .map_err(|e| e.to_user("zipping the files"))?;
+            let export_id = state.next_export;
+            state.next_export += 1;
+            state
+                .exports
+                .insert(export_id, Export::Zip { bytes, sent: 0 });
+            Ok(Reply::new(ResponseBody::ExportOpened {
+                export_id,
+                file_name: format!("{root}.zip"),
+                mime: "application/zip".into(),
+                files: Vec::new(),
+            }))
         }
         RequestBody::RenameTable { from, to } => {
             state.engine.rename_table(&from, &to)?;

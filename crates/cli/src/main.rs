@@ -167,7 +167,22 @@ enum Dataset {
         seed: u64,
         #[arg(long, default_value_t = 3)]
         months: u32,
+        /// Also for-hire vehicle (FHV) trips (then 70% yellow, 10% green, 20% FHV).
+        #[arg(long)]
+        fhv: bool,
+        /// `monthly` (TLC file names) or `lake` (`yellow/year=2024/month=01/part-00000.parquet`).
+        #[arg(long, value_enum, default_value_t = GenLayout::Monthly)]
+        layout: GenLayout,
+        /// With `--layout lake`: rows per part file of a month.
+        #[arg(long, default_value_t = kiln_gen::LAKE_PART_ROWS)]
+        part_rows: u64,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GenLayout {
+    Monthly,
+    Lake,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -416,12 +431,20 @@ async fn run(command: Command) -> Result<(), UserError> {
                     out,
                     seed,
                     months,
+                    fhv,
+                    layout,
+                    part_rows,
                 },
         } => {
             let config = kiln_gen::TaxiConfig {
                 rows,
                 seed,
                 months,
+                fhv,
+                layout: match layout {
+                    GenLayout::Monthly => kiln_gen::Layout::Monthly,
+                    GenLayout::Lake => kiln_gen::Layout::Lake { part_rows },
+                },
                 ..Default::default()
             };
             let written = kiln_gen::write_taxi(&config, &out)

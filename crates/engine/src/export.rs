@@ -418,24 +418,43 @@ pub fn zip_output(
     files: &[(OutputFile, Vec<u8>)],
     format: ExportFormat,
 ) -> Result<Vec<u8>, EngineError> {
+    // Parquet and Arrow are compressed already; text formats are worth deflating.
+    let deflate = matches!(format, ExportFormat::Csv | ExportFormat::JsonLines);
+    let entries: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(f, bytes)| (f.path.as_str(), bytes.as_slice()))
+        .collect();
+    zip_folder(root, &entries, deflate, true)
+}
+
+/// Files as one zip, under a folder `root`; `success` adds Spark's `_SUCCESS` marker.
+pub fn zip_folder(
+    root: &str,
+    files: &[(&str, &[u8])],
+    deflate: bool,
+    success: bool,
+) -> Result<Vec<u8>, EngineError> {
     use zip::write::SimpleFileOptions;
-    let method = match format {
-        ExportFormat::Parquet | ExportFormat::ArrowIpc => zip::CompressionMethod::Stored,
-        ExportFormat::Csv | ExportFormat::JsonLines => zip::CompressionMethod::Deflated,
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
     };
     let options = SimpleFileOptions::default()
         .compression_method(method)
-        .large_file(files.iter().any(|(f, _)| f.bytes >= u32::MAX as u64));
+        .large_file(files.iter().any(|(_, b)| b.len() as u64 >= u32::MAX as u64));
     let zip_error = |e: zip::result::ZipError| EngineError::Write(format!("zip: {e}"));
     let io_error = |e: std::io::Error| EngineError::Write(format!("zip: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (file, bytes) in files {
-        zip.start_file(format!("{root}/{}", file.path), options)
+    for (path, bytes) in files {
+        zip.start_file(format!("{root}/{path}"), options)
             .map_err(zip_error)?;
         zip.write_all(bytes).map_err(io_error)?;
     }
-    zip.start_file(format!("{root}/_SUCCESS"), options)
-        .map_err(zip_error)?;
+    if success {
+        zip.start_file(format!("{root}/_SUCCESS"), options)
+            .map_err(zip_error)?;
+    }
     Ok(zip.finish().map_err(zip_error)?.into_inner())
 }
 

@@ -4,13 +4,16 @@ use crate::GenError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxiConfig {
-    /// Total trip rows over all files (yellow + green, all months).
+    /// Total trip rows over all files (every service, all months).
     pub rows: u64,
     pub seed: u64,
     pub start_year: i32,
     /// 1-based.
     pub start_month: u32,
     pub months: u32,
+    /// Also for-hire vehicle (FHV) trips, the third service of the TLC's records.
+    pub fhv: bool,
+    pub layout: Layout,
 }
 
 impl Default for TaxiConfig {
@@ -21,17 +24,37 @@ impl Default for TaxiConfig {
             start_year: 2024,
             start_month: 1,
             months: 3,
+            fhv: false,
+            layout: Layout::Monthly,
         }
     }
 }
 
-/// Share of all trips that are yellow, in percent; the rest are green.
+/// How the trip files are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A file per service and month, named as the TLC publishes them:
+    /// `yellow/yellow_tripdata_2024-01.parquet`.
+    Monthly,
+    /// A partitioned data lake, as a batch job would write it:
+    /// `yellow/year=2024/month=01/part-00000.parquet`, each month in parts of at most
+    /// `part_rows` rows.
+    Lake { part_rows: u64 },
+}
+
+/// Rows per part of a lake month by default: files of some 25 MB.
+pub const LAKE_PART_ROWS: u64 = 1_000_000;
+
+/// Share of all trips that are yellow, in percent, without FHV; the rest are green.
 pub const YELLOW_PERCENT: u64 = 85;
+/// Shares (yellow, green, fhv) in percent when FHV trips are generated.
+pub const WITH_FHV_PERCENT: (u64, u64, u64) = (70, 10, 20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TripKind {
     Yellow,
     Green,
+    Fhv,
 }
 
 impl TripKind {
@@ -39,27 +62,37 @@ impl TripKind {
         match self {
             TripKind::Yellow => "yellow",
             TripKind::Green => "green",
+            TripKind::Fhv => "fhv",
         }
     }
 }
 
-/// One planned output file: a kind, a month, and its exact row count.
+/// One planned output file: a kind, a month (or a part of one), and its exact row count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TripFile {
     pub kind: TripKind,
     pub year: i32,
     pub month: u32,
+    /// 0-based part of the month (always 0 in the monthly layout).
+    pub part: u32,
     pub rows: u64,
+    pub layout: Layout,
 }
 
 impl TripFile {
-    /// Relative, '/'-separated, as in the TLC download layout.
+    /// Relative, '/'-separated: the TLC download layout, or the lake's partitions.
     pub fn path(&self) -> String {
         let kind = self.kind.name();
-        format!(
-            "{kind}/{kind}_tripdata_{:04}-{:02}.parquet",
-            self.year, self.month
-        )
+        match self.layout {
+            Layout::Monthly => format!(
+                "{kind}/{kind}_tripdata_{:04}-{:02}.parquet",
+                self.year, self.month
+            ),
+            Layout::Lake { .. } => format!(
+                "{kind}/year={:04}/month={:02}/part-{:05}.parquet",
+                self.year, self.month, self.part
+            ),
+        }
     }
 }
 
@@ -99,8 +132,22 @@ impl TaxiConfig {
     /// length in days; cumulative flooring makes the parts add up exactly.
     pub fn plan(&self) -> Result<Vec<TripFile>, GenError> {
         self.validate()?;
-        let yellow = (u128::from(self.rows) * u128::from(YELLOW_PERCENT) / 100) as u64;
-        let green = self.rows - yellow;
+        let share = |percent: u64| (u128::from(self.rows) * u128::from(percent) / 100) as u64;
+        let kinds = if self.fhv {
+            let (y, g, _) = WITH_FHV_PERCENT;
+            let (yellow, green) = (share(y), share(g));
+            vec![
+                (TripKind::Yellow, yellow),
+                (TripKind::Green, green),
+                (TripKind::Fhv, self.rows - yellow - green),
+            ]
+        } else {
+            let yellow = share(YELLOW_PERCENT);
+            vec![
+                (TripKind::Yellow, yellow),
+                (TripKind::Green, self.rows - yellow),
+            ]
+        };
         let months: Vec<(i32, u32)> = (0..self.months)
             .map(|i| add_months(self.start_year, self.start_month, i))
             .collect();
@@ -110,21 +157,35 @@ impl TaxiConfig {
             .collect();
         let total_days: u64 = days.iter().sum();
 
-        let mut files = Vec::with_capacity(months.len() * 2);
-        for (kind, total) in [(TripKind::Yellow, yellow), (TripKind::Green, green)] {
+        let mut files = Vec::with_capacity(months.len() * kinds.len());
+        for (kind, total) in kinds {
             let mut cum_days = 0u64;
             let mut assigned = 0u64;
             for (&(year, month), &d) in months.iter().zip(&days) {
                 cum_days += d;
                 let upto =
                     (u128::from(total) * u128::from(cum_days) / u128::from(total_days)) as u64;
-                files.push(TripFile {
-                    kind,
-                    year,
-                    month,
-                    rows: upto - assigned,
-                });
+                let rows = upto - assigned;
                 assigned = upto;
+                let part_rows = match self.layout {
+                    Layout::Monthly => rows.max(1),
+                    Layout::Lake { part_rows } => part_rows.max(1),
+                };
+                // Even parts: a month of 2.5M rows in parts of 1M is 3 parts of ~833k.
+                let parts = rows.div_ceil(part_rows).max(1);
+                let mut given = 0u64;
+                for part in 0..parts {
+                    let upto_part = rows * (part + 1) / parts;
+                    files.push(TripFile {
+                        kind,
+                        year,
+                        month,
+                        part: part as u32,
+                        rows: upto_part - given,
+                        layout: self.layout,
+                    });
+                    given = upto_part;
+                }
             }
         }
         Ok(files)

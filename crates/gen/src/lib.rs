@@ -14,8 +14,10 @@ mod trips;
 mod writer;
 mod zones;
 
-pub use config::{TaxiConfig, TripFile, TripKind, YELLOW_PERCENT};
-pub use schema::{green_schema, trip_schema, yellow_schema};
+pub use config::{
+    LAKE_PART_ROWS, Layout, TaxiConfig, TripFile, TripKind, WITH_FHV_PERCENT, YELLOW_PERCENT,
+};
+pub use schema::{fhv_schema, green_schema, trip_schema, yellow_schema};
 pub use trips::{BATCH_ROWS, TripBatches, trip_batches};
 pub use writer::{
     MAX_ROW_GROUP_ROWS, write_trip_file, write_trip_file_with_progress, write_zone_parquet,
@@ -58,6 +60,47 @@ pub struct GeneratedFile {
     /// Relative to the output root, '/'-separated.
     pub path: String,
     pub bytes: Bytes,
+}
+
+/// The sample lake's config: every service, a partitioned layout, and the default
+/// start month; what `kiln gen taxi --fhv --layout lake` and the page both make.
+pub fn lake_config(rows: u64, months: u32, seed: u64, part_rows: u64) -> TaxiConfig {
+    TaxiConfig {
+        rows,
+        months,
+        seed,
+        fhv: true,
+        layout: Layout::Lake { part_rows },
+        ..TaxiConfig::default()
+    }
+}
+
+/// A lake's files in order, as (path, rows): its trip parts, then the zone lookup
+/// (as Parquet).
+pub fn lake_files(cfg: &TaxiConfig) -> Result<Vec<(String, u64)>, GenError> {
+    let mut files: Vec<(String, u64)> = cfg.plan()?.iter().map(|f| (f.path(), f.rows)).collect();
+    files.push((ZONE_PARQUET_PATH.to_string(), zones::ZONES.len() as u64));
+    Ok(files)
+}
+
+/// The `index`-th file of [`lake_files`], made: each can be made on its own, so a pool
+/// of workers can share the work.
+pub fn make_lake_file(cfg: &TaxiConfig, index: usize) -> Result<GeneratedFile, GenError> {
+    let plan = cfg.plan()?;
+    match plan.get(index) {
+        Some(file) => Ok(GeneratedFile {
+            path: file.path(),
+            bytes: write_trip_file(cfg, file, Vec::new())?.into(),
+        }),
+        None if index == plan.len() => Ok(GeneratedFile {
+            path: ZONE_PARQUET_PATH.to_string(),
+            bytes: write_zone_parquet(Vec::new())?.into(),
+        }),
+        None => Err(GenError::Config(format!(
+            "the lake has {} files; there is no file {index}",
+            plan.len() + 1
+        ))),
+    }
 }
 
 /// All files of the sample, in memory: trip files (yellow months, then green

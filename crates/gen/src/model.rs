@@ -34,7 +34,29 @@ pub(crate) struct Trip {
     pub congestion: Option<f64>,
     pub airport_fee: Option<f64>,
     pub trip_type: Option<i64>,
+    /// FHV trips only: the dispatching base, its affiliated base, whether the zones
+    /// were reported, and whether the ride was shared.
+    pub base: &'static str,
+    pub affiliated_base: Option<&'static str>,
+    pub fhv_zones: bool,
+    pub shared: bool,
 }
+
+/// Dispatching bases of for-hire trips, with rough shares of the volume.
+const FHV_BASES: &[(&str, f64)] = &[
+    ("B02510", 30.0),
+    ("B02764", 18.0),
+    ("B02872", 10.0),
+    ("B02875", 8.0),
+    ("B02617", 7.0),
+    ("B02682", 6.0),
+    ("B02765", 5.0),
+    ("B02866", 4.0),
+    ("B02869", 4.0),
+    ("B02887", 3.0),
+    ("B03404", 3.0),
+    ("B00254", 2.0),
+];
 
 /// Relative pickups per hour, weekdays: quiet 3-5am, a morning bump at 8-9, the evening peak 5-7pm.
 const WEEKDAY_HOURS: [f64; 24] = [
@@ -171,6 +193,9 @@ fn default_weight(kind: TripKind, id: i32) -> f64 {
         // Green cabs may not take street hails in the yellow zone.
         (TripKind::Green, Borough::Manhattan, Service::Yellow) => 0.03,
         (TripKind::Green, _, _) => 0.15,
+        // For-hire cars go everywhere, the outer boroughs most.
+        (TripKind::Fhv, Borough::Manhattan, _) => 0.06,
+        (TripKind::Fhv, _, _) => 0.12,
     }
 }
 
@@ -206,6 +231,7 @@ fn is_outer_hood(id: i32) -> bool {
 /// Distributions that depend only on the file kind and month.
 pub(crate) struct TripModel {
     kind: TripKind,
+    bases: Weighted<&'static str>,
     pickup: Weighted<i32>,
     manhattan: Weighted<i32>,
     outer: Weighted<i32>,
@@ -223,7 +249,7 @@ impl TripModel {
     pub(crate) fn new(kind: TripKind, year: i32, month: u32) -> Self {
         let hot = match kind {
             TripKind::Yellow => YELLOW_HOT,
-            TripKind::Green => GREEN_HOT,
+            TripKind::Green | TripKind::Fhv => GREEN_HOT,
         };
         let pickup_weights = zone_weights(kind, hot);
         // Dropoffs everywhere follow where people go in Manhattan (the yellow
@@ -253,6 +279,7 @@ impl TripModel {
 
         TripModel {
             kind,
+            bases: Weighted::new(FHV_BASES.iter().copied()),
             pickup: Weighted::new(pickup_weights),
             manhattan: filtered(&yellow_weights, |id| zone(id).borough == Borough::Manhattan),
             outer: filtered(&green_weights, is_outer_hood),
@@ -416,7 +443,26 @@ impl TripModel {
             1
         };
 
+        // Drawn only for FHV trips, so yellow and green streams stay as they were.
+        let (base, affiliated_base, fhv_zones, shared) = if self.kind == TripKind::Fhv {
+            let base = self.bases.sample(rng);
+            let affiliated = if rng.chance(0.85) {
+                Some(base)
+            } else if rng.chance(0.66) {
+                Some(self.bases.sample(rng))
+            } else {
+                None
+            };
+            (base, affiliated, rng.chance(0.92), rng.chance(0.02))
+        } else {
+            ("", None, true, false)
+        };
+
         Trip {
+            base,
+            affiliated_base,
+            fhv_zones,
+            shared,
             vendor,
             pickup_us: pickup_s * MICROS_PER_SECOND,
             dropoff_us: (pickup_s + duration_s) * MICROS_PER_SECOND,
@@ -444,7 +490,7 @@ impl TripModel {
         let jfk_manhattan = (pu == JFK || dropoff == JFK) && manhattan_leg;
         let negotiated = match self.kind {
             TripKind::Yellow => 0.003,
-            TripKind::Green => 0.03,
+            TripKind::Green | TripKind::Fhv => 0.03,
         };
         if jfk_manhattan && rng.chance(0.8) {
             2

@@ -67,9 +67,24 @@ pub fn green_schema() -> SchemaRef {
     ]))
 }
 
+/// For-hire vehicle trips, as the TLC publishes them: a dispatching base, times and
+/// zones, no fares. Zones are often unknown, so they are nullable.
+pub fn fhv_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("dispatching_base_num", DataType::Utf8, false),
+        ts("pickup_datetime"),
+        ts("dropOff_datetime"),
+        Field::new("PUlocationID", DataType::Int64, true),
+        Field::new("DOlocationID", DataType::Int64, true),
+        Field::new("SR_Flag", DataType::Int64, true),
+        Field::new("Affiliated_base_number", DataType::Utf8, true),
+    ]))
+}
+
 pub fn trip_schema(kind: TripKind) -> SchemaRef {
     match kind {
         TripKind::Yellow => yellow_schema(),
         TripKind::Green => green_schema(),
+        TripKind::Fhv => fhv_schema(),
     }
 }

@@ -32,6 +32,7 @@ pub fn trip_batches(cfg: &TaxiConfig, file: &TripFile) -> TripBatches {
     let kind_tag = match file.kind {
         TripKind::Yellow => 1,
         TripKind::Green => 2,
+        TripKind::Fhv => 3,
     };
     TripBatches {
         file: file.clone(),
@@ -43,7 +44,9 @@ pub fn trip_batches(cfg: &TaxiConfig, file: &TripFile) -> TripBatches {
             [
                 kind_tag,
                 (i64::from(file.year) + (1 << 32)) as u64,
-                u64::from(file.month),
+                // Part 0 keeps the monthly file's stream: a one-part lake month holds
+                // exactly the trips of the monthly file.
+                u64::from(file.month) | (u64::from(file.part) << 8),
             ],
         ),
         remaining: file.rows,
@@ -69,6 +72,7 @@ impl Iterator for TripBatches {
         let columns = match self.file.kind {
             TripKind::Yellow => yellow_columns(&trips),
             TripKind::Green => green_columns(&trips),
+            TripKind::Fhv => fhv_columns(&trips),
         };
         Some(
             RecordBatch::try_new(self.schema.clone(), columns).map_err(|source| GenError::Arrow {
@@ -152,5 +156,27 @@ fn green_columns(t: &[Trip]) -> Vec<ArrayRef> {
         i64s(t, |t| (t.payment != 0).then_some(t.payment)),
         i64s(t, |t| t.trip_type),
         opt_f64s(t, |t| t.congestion),
+    ]
+}
+
+fn fhv_columns(t: &[Trip]) -> Vec<ArrayRef> {
+    let bases: ArrayRef = Arc::new(t.iter().map(|t| Some(t.base)).collect::<StringArray>());
+    let affiliated: ArrayRef =
+        Arc::new(t.iter().map(|t| t.affiliated_base).collect::<StringArray>());
+    let zone = |f: fn(&Trip) -> Option<i32>| -> ArrayRef {
+        Arc::new(
+            t.iter()
+                .map(|t| f(t).map(i64::from))
+                .collect::<Int64Array>(),
+        )
+    };
+    vec![
+        bases,
+        times(t, |t| t.pickup_us),
+        times(t, |t| t.dropoff_us),
+        zone(|t| t.fhv_zones.then_some(t.pu)),
+        zone(|t| t.fhv_zones.then_some(t.dropoff_zone)),
+        i64s(t, |t| t.shared.then_some(1)),
+        affiliated,
     ]
 }

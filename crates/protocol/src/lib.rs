@@ -5,6 +5,7 @@
 mod catalog;
 mod chart;
 mod jobs;
+mod lake;
 mod messages;
 mod output;
 mod plans;
@@ -15,6 +16,7 @@ mod stages;
 pub use catalog::*;
 pub use chart::*;
 pub use jobs::*;
+pub use lake::*;
 pub use messages::*;
 pub use output::*;
 pub use plans::*;

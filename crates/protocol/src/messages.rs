@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     AttemptId, ChartData, ChartSpec, ExportTarget, FileChunk, JobId, JobOptions, JobPlan,
-    JobSource, OutputFile, ProgramSchemas, ProgramStep, ResultPage, ResultSummary, SparkScripts,
-    TableSummary, TaskMetrics, TaskRequest, UserError,
+    JobSource, LakeConfig, LakeFile, OutputFile, ProgramSchemas, ProgramStep, ResultPage,
+    ResultSummary, SparkScripts, TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -26,9 +26,20 @@ pub enum RequestBody {
     AddFiles {
         files: Vec<IncomingFile>,
     },
-    /// Generate the taxi sample (yellow, green trips and the zone lookup) in the worker.
-    GenerateSample {
-        rows: u64,
+    /// The files of a sample lake, in the order `GenerateLakeFile` makes them.
+    PlanLake {
+        config: LakeConfig,
+    },
+    /// Pool workers: make one file of a sample lake; its bytes come back transferred.
+    GenerateLakeFile {
+        config: LakeConfig,
+        index: u32,
+    },
+    /// Zip the files in the message's `files` array (`paths[i]` for `files[i]`) under a
+    /// folder named `root`, then hand the zip over chunk by chunk (`NextChunk`).
+    ZipFiles {
+        root: String,
+        paths: Vec<String>,
     },
     RenameTable {
         from: String,
@@ -154,6 +165,13 @@ pub enum ResponseBody {
     },
     ProgramPlanned {
         steps: Vec<ProgramStep>,
+    },
+    LakePlanned {
+        files: Vec<LakeFile>,
+    },
+    /// A lake file, in the message's `buffer` field (transferred).
+    LakeFileMade {
+        file: LakeFile,
     },
     SparkExported {
         scripts: SparkScripts,

@@ -24,6 +24,7 @@ fn sample() -> &'static Sample {
             start_year: 2024,
             start_month: 3,
             months: 1,
+            ..TaxiConfig::default()
         };
         let files = generate_taxi(&cfg).unwrap();
         let read = |prefix: &str| {

@@ -11,6 +11,7 @@ fn small() -> TaxiConfig {
         start_year: 2023,
         start_month: 11,
         months: 3,
+        ..TaxiConfig::default()
     }
 }
 
@@ -184,6 +185,7 @@ fn large_files_have_several_row_groups_of_at_most_256k() {
         start_year: 2024,
         start_month: 2,
         months: 1,
+        ..TaxiConfig::default()
     };
     let plan = cfg.plan().unwrap();
     let file = plan.iter().find(|f| f.kind == TripKind::Yellow).unwrap();
@@ -289,4 +291,70 @@ fn zone_parquet_matches_the_batch() {
     let expected = zone_lookup_batch();
     assert_eq!(back.schema, expected.schema());
     assert_eq!(back.batches, vec![expected]);
+}
+
+/// The lake layout holds the monthly files' trips, split into parts, plus FHV trips.
+#[test]
+fn a_lake_is_partitioned_by_service_year_and_month_in_parts() {
+    let lake = TaxiConfig {
+        rows: 40_000,
+        fhv: true,
+        layout: Layout::Lake { part_rows: 5_000 },
+        ..small()
+    };
+    let plan = lake.plan().unwrap();
+    let total: u64 = plan.iter().map(|f| f.rows).sum();
+    assert_eq!(total, lake.rows);
+    let by_kind =
+        |k: TripKind| -> u64 { plan.iter().filter(|f| f.kind == k).map(|f| f.rows).sum() };
+    assert_eq!(
+        (
+            by_kind(TripKind::Yellow),
+            by_kind(TripKind::Green),
+            by_kind(TripKind::Fhv)
+        ),
+        (28_000, 4_000, 8_000)
+    );
+    assert!(plan.iter().all(|f| f.rows <= 5_000 && f.rows > 0));
+    let yellow_nov: Vec<String> = plan
+        .iter()
+        .filter(|f| f.kind == TripKind::Yellow && f.month == 11)
+        .map(|f| f.path())
+        .collect();
+    assert_eq!(
+        yellow_nov[0],
+        "yellow/year=2023/month=11/part-00000.parquet"
+    );
+    assert_eq!(yellow_nov.len(), 2, "{yellow_nov:?}");
+
+    let files = generate_taxi(&lake).unwrap();
+    let fhv = files.iter().find(|f| f.path.starts_with("fhv/")).unwrap();
+    let back = read_parquet(&fhv.bytes);
+    assert_eq!(back.schema, fhv_schema());
+    let rows: usize = back.batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(
+        rows as u64,
+        plan.iter().find(|f| f.path() == fhv.path).unwrap().rows
+    );
+}
+
+/// A month that fits one part is the monthly file's trips, byte for byte in content.
+#[test]
+fn a_one_part_lake_month_holds_the_monthly_files_trips() {
+    let monthly = TaxiConfig {
+        rows: 6_000,
+        months: 1,
+        ..small()
+    };
+    let lake = TaxiConfig {
+        layout: Layout::Lake {
+            part_rows: 1_000_000,
+        },
+        ..monthly.clone()
+    };
+    let a = generate_taxi(&monthly).unwrap();
+    let b = generate_taxi(&lake).unwrap();
+    assert_eq!(a[0].path, "yellow/yellow_tripdata_2023-11.parquet");
+    assert_eq!(b[0].path, "yellow/year=2023/month=11/part-00000.parquet");
+    assert_eq!(a[0].bytes, b[0].bytes);
 }
