@@ -19,12 +19,16 @@ use crate::components::result_table::ResultTable;
 use crate::components::spark_export::SparkExport;
 use crate::components::status_bar::StatusBar;
 use crate::components::table_list::TableList;
+use crate::components::workshop::{Workshop, WorkshopTab};
 use crate::engine_client::EngineClient;
+use crate::engine_client::RunSpec;
 use crate::files::PickedFile;
 use crate::job_runner::RunSettings;
+use crate::job_runner::SettingChange;
+use crate::lessons::LESSONS;
 use crate::save::Destination;
 use crate::state::{Action, AppState, DEFAULT_SQL, EditorMode, Engine, View};
-use crate::{download, sql, storage};
+use crate::{download, share, sql, storage};
 
 /// One worker per core, as the browser counts them.
 fn default_workers() -> usize {
@@ -34,10 +38,20 @@ fn default_workers() -> usize {
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(|| {
+        let settings = storage::load_settings()
+            .map(|mut s| {
+                // Workers beyond this machine's cores, saved on another, would only queue.
+                s.workers = s.workers.clamp(1, RunSettings::MAX_WORKERS);
+                s
+            })
+            .unwrap_or_else(|| RunSettings::new(default_workers()));
         let mut state = AppState::new(
             storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()),
-            RunSettings::new(default_workers()),
+            settings,
         );
+        if let Some(schedule) = storage::load_schedule() {
+            state.schedule = std::rc::Rc::new(schedule);
+        }
         if let Some(program) = storage::load_program() {
             state.program = program;
         }
@@ -46,6 +60,19 @@ pub fn App() -> Html {
         }
         if let Some(mode) = storage::load_mode().and_then(|m| EditorMode::from_key(&m)) {
             state.mode = mode;
+        }
+        // A shared link's job replaces the editor's (what was there is autosaved).
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        match share::decode(&hash) {
+            Some(Ok(job)) => state.open_shared(job),
+            Some(Err(message)) => state.apply(Action::ShowError(UserError {
+                context: "opening the shared link".into(),
+                message,
+                location: None,
+            })),
+            None => {}
         }
         state
     });
@@ -63,6 +90,20 @@ pub fn App() -> Html {
     use_effect_with(state.program.clone(), |p| storage::save_program(p));
     use_effect_with(state.pipeline.clone(), |p| storage::save_pipeline(p));
     use_effect_with(state.mode, |m| storage::save_mode(m.key()));
+    use_effect_with(state.settings.clone(), storage::save_settings);
+    use_effect_with(state.schedule.clone(), |s| storage::save_schedule(s));
+
+    // The workshop panel: closed, or open on a tab; the lesson step and the steps done.
+    let workshop = use_state_eq(|| None::<WorkshopTab>);
+    let lesson_step = use_state_eq(|| storage::load_lesson_step().min(LESSONS.len() - 1));
+    let lessons_done = use_state(|| std::rc::Rc::new(storage::load_lessons_done()));
+    use_effect_with(*lesson_step, |s| storage::save_lesson_step(*s));
+    use_effect_with((*lessons_done).clone(), |d| storage::save_lessons_done(d));
+    // The current step points at a part of the page: the workspace names it, and the
+    // stylesheet highlights it whatever component renders it, whenever it appears.
+    let lesson_focus = (*workshop == Some(WorkshopTab::Lessons))
+        .then(|| LESSONS[*lesson_step].focus)
+        .flatten();
 
     // The pipeline's program, or the step that keeps it from being one.
     let pipeline_program = use_memo(state.pipeline.clone(), |p| p.to_pyspark());
@@ -223,6 +264,29 @@ pub fn App() -> Html {
             client.export_spark(job, title.clone());
         })
     };
+    let on_share = {
+        let shared = state.shared_job();
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |_: MouseEvent| {
+            let hash = share::encode(&shared);
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let location = window.location();
+            let url = format!(
+                "{}{}{hash}",
+                location.origin().unwrap_or_default(),
+                location.pathname().unwrap_or_default()
+            );
+            // The address itself carries the job: bookmark it, or copy it.
+            if let Ok(history) = window.history() {
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+            let _ = window.navigator().clipboard().write_text(&url);
+            dispatch.emit(Action::Shared(url));
+        })
+    };
     let on_console_save = {
         let client = client.clone();
         Callback::from(
@@ -240,6 +304,118 @@ pub fn App() -> Html {
             }
         })
     };
+    let current_job = match state.mode {
+        EditorMode::Sql => kiln_protocol::JobSource::Sql {
+            sql: state.sql.clone(),
+        },
+        EditorMode::PySpark => kiln_protocol::JobSource::PySpark {
+            source: state.program.clone(),
+        },
+        EditorMode::Pipeline => kiln_protocol::JobSource::PySpark {
+            source: pipeline_program
+                .as_ref()
+                .as_ref()
+                .map(|p| p.runnable())
+                .unwrap_or_default(),
+        },
+    };
+    let run_spec = {
+        let s = &state.schedule;
+        RunSpec {
+            job: current_job.clone(),
+            name: s.name.clone(),
+            cadence: s.cadence,
+            service: s.service.clone(),
+            attempts_per_run: s.attempts_per_run,
+            fail_once: s.fail_once,
+        }
+    };
+    let on_run_intervals = {
+        let (client, spec) = (client.clone(), run_spec.clone());
+        Callback::from(move |intervals: Vec<crate::schedule::Interval>| {
+            client.run_intervals(spec.clone(), intervals)
+        })
+    };
+    let on_download_output = {
+        let client = client.clone();
+        Callback::from(move |name: String| client.download_output(name))
+    };
+    let on_stream = {
+        let client = client.clone();
+        Callback::from(move |spec: crate::stream::StreamSpec| client.run_stream(spec))
+    };
+    let on_lesson_load = {
+        let (client, dispatch, workshop) =
+            (client.clone(), dispatcher.to_callback(), workshop.clone());
+        let (settings, schedule) = (state.settings.clone(), state.schedule.clone());
+        Callback::from(move |(step, run): (usize, bool)| {
+            let lesson = &LESSONS[step];
+            match lesson.id {
+                "first-look" => dispatch.emit(Action::SelectTable("yellow".into())),
+                "micro-batches" => workshop.set(Some(WorkshopTab::Stream)),
+                _ => {}
+            }
+            let Some(job) = &lesson.job else { return };
+            dispatch.emit(Action::Mode(job.mode));
+            let text = job.text.to_string();
+            dispatch.emit(match job.mode {
+                EditorMode::PySpark => Action::ProgramChanged(text.clone()),
+                _ => Action::SqlChanged(text.clone()),
+            });
+            let mut next = settings.clone();
+            for change in [
+                SettingChange::Partitions(job.settings.partitions),
+                SettingChange::SplitMb(job.settings.split_mb),
+                SettingChange::FailPercent(job.settings.fail_percent),
+            ] {
+                next.apply(change);
+                dispatch.emit(Action::Settings(change));
+            }
+            if !run {
+                return;
+            }
+            client.apply_settings(next.clone());
+            if lesson.id == "parameters-and-backfills" {
+                // The step's job is a template: it runs as a backfill of every month.
+                workshop.set(Some(WorkshopTab::Schedule));
+                let mut s = (*schedule).clone();
+                s.service = "yellow".into();
+                s.cadence = crate::schedule::Cadence::Monthly;
+                dispatch.emit(Action::Schedule(s.clone()));
+                let range = crate::schedule::parse_time(&s.backfill_from)
+                    .zip(crate::schedule::parse_time(&s.backfill_to))
+                    .map(|(from, to)| s.cadence.intervals(from, to, 100))
+                    .unwrap_or_default();
+                let spec = RunSpec {
+                    job: kiln_protocol::JobSource::Sql { sql: text },
+                    name: s.name.clone(),
+                    cadence: s.cadence,
+                    service: s.service.clone(),
+                    attempts_per_run: s.attempts_per_run,
+                    fail_once: s.fail_once,
+                };
+                client.run_intervals(spec, range);
+                return;
+            }
+            match job.mode {
+                EditorMode::PySpark => client.run_program(text, &next),
+                _ => client.run_sql(text, &next),
+            }
+        })
+    };
+    let on_answered = {
+        let lessons_done = lessons_done.clone();
+        Callback::from(move |id: String| {
+            if !lessons_done.contains(&id) {
+                let mut done = (**lessons_done).clone();
+                done.push(id);
+                lessons_done.set(std::rc::Rc::new(done));
+            }
+        })
+    };
+    let services: std::rc::Rc<Vec<String>> =
+        std::rc::Rc::new(state.tables.iter().map(|t| t.name.clone()).collect());
+    let lesson_answer = (LESSONS[*lesson_step].answer)(&state);
     let on_export_error = dispatcher.to_callback().reform(|message: String| {
         Action::ShowError(UserError {
             context: "exporting to Spark".into(),
@@ -368,6 +544,11 @@ pub fn App() -> Html {
                 </div>
                 <div class="topbar-actions">
                     <FilePicker on_files={on_files} />
+                    <button class={classes!("button", workshop.is_some().then_some("active"))} data-testid="workshop-toggle"
+                        title="Lessons, jobs at intervals and micro-batches, for workshops"
+                        onclick={{ let w = workshop.clone(); Callback::from(move |_: MouseEvent| w.set(if w.is_some() { None } else { Some(WorkshopTab::Lessons) })) }}>
+                        {"Workshop"}
+                    </button>
                     <LakePanel status={state.lake.clone()} can_generate={state.can_run()}
                         on_generate={on_lake} on_download={on_lake_download}
                         on_save_folder={on_lake_folder} on_forget={on_lake_forget} />
@@ -376,7 +557,8 @@ pub fn App() -> Html {
             if let Some(message) = crash_message.clone() {
                 <CrashBanner message={message} on_restart={on_restart} />
             }
-            <div class="workspace">
+            <div class={classes!("workspace", workshop.is_some().then_some("with-workshop"))}
+                data-lesson-focus={lesson_focus.unwrap_or_default()}>
                 <aside class="sidebar">
                     <TableList tables={state.tables.clone()} selected={state.selected.clone()}
                         rejected={state.rejected.clone()} on_select={on_select}
@@ -393,6 +575,10 @@ pub fn App() -> Html {
                             </button>
                         }
                         <span class="spacer" />
+                        <button class="button small" data-testid="share-job" onclick={on_share}
+                            title="A link that opens this job (its text and settings, never your data)">
+                            {"Share"}
+                        </button>
                         <button class="button small" data-testid="export-spark" onclick={on_export_spark}
                             title="The job as a PySpark script and Spark SQL, to run on a Spark cluster">
                             {"Export to Spark"}
@@ -422,6 +608,14 @@ pub fn App() -> Html {
                                 }))} />
                         },
                     } }
+                    if let Some(url) = state.shared_url.clone() {
+                        <div class="share-note" data-testid="share-note">
+                            <span>{"Link copied: it opens this job, with its settings — never your data."}</span>
+                            <input type="text" readonly=true data-testid="share-url" value={url} />
+                            <button class="icon-button" aria-label="Close"
+                                onclick={dispatcher.to_callback().reform(|_: MouseEvent| Action::Shared(String::new()))}>{"×"}</button>
+                        </div>
+                    }
                     if let Some(view) = state.spark_export.clone() {
                         <SparkExport view={view} on_error={on_export_error}
                             on_close={dispatcher.to_callback().reform(|_: ()| Action::CloseSparkExport)} />
@@ -487,6 +681,18 @@ pub fn App() -> Html {
                     </div>
                     </div>
                 </main>
+                if let Some(tab) = *workshop {
+                    <Workshop tab={tab} on_tab={{ let w = workshop.clone(); Callback::from(move |t| w.set(Some(t))) }}
+                        on_close={{ let w = workshop.clone(); Callback::from(move |_| w.set(None)) }}
+                        can_run={state.can_run()}
+                        step={*lesson_step} answer={lesson_answer} done={(*lessons_done).clone()}
+                        on_step={{ let s = lesson_step.clone(); Callback::from(move |i| s.set(i)) }}
+                        on_load={on_lesson_load} on_answered={on_answered}
+                        schedule={state.schedule.clone()} job_text={current_job.text().to_string()}
+                        services={services} on_schedule={dispatcher.to_callback().reform(Action::Schedule)}
+                        on_run_intervals={on_run_intervals} on_download_output={on_download_output}
+                        stream={state.stream.clone()} tables={state.tables.clone()} on_stream={on_stream} />
+                }
             </div>
             <StatusBar status={state.status()} activity={state.activity()}
                 crash_message={crash_message} tables={state.tables.len()} />

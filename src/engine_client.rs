@@ -18,6 +18,10 @@ use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, Work
 use yew::Callback;
 
 mod lake_maker;
+mod scheduled_runs;
+mod stream_runner;
+
+pub use scheduled_runs::RunSpec;
 
 use crate::download;
 use crate::files::PickedFile;
@@ -82,6 +86,12 @@ struct Inner {
     lake_files: Vec<(String, File)>,
     /// Whether the kept lake was looked for (once, at the first start).
     looked_for_lake: bool,
+    /// Runs of a scheduled job waiting or running, and the settings of the running
+    /// one (a run may inject a failure); whether the running program is a run's.
+    runs: scheduled_runs::RunQueue,
+    settings_override: Option<RunSettings>,
+    program_job_of_run: bool,
+    stream: stream_runner::StreamQueue,
 }
 
 struct Saving {
@@ -167,6 +177,10 @@ impl EngineClient {
                 lake_config: None,
                 lake_files: Vec::new(),
                 looked_for_lake: false,
+                runs: Default::default(),
+                settings_override: None,
+                program_job_of_run: false,
+                stream: Default::default(),
             })),
         }
     }
@@ -242,6 +256,7 @@ impl EngineClient {
         if had_program {
             self.dispatch(Action::ProgramStopped);
         }
+        self.stop_stream();
         if self.inner.borrow().runner.is_running() {
             let effects = self.inner.borrow_mut().runner.cancel();
             self.apply_effects(effects);
@@ -312,6 +327,15 @@ impl EngineClient {
         );
     }
 
+    /// The settings a job starts with: the page's, or a scheduled run's.
+    fn run_settings(&self) -> RunSettings {
+        let inner = self.inner.borrow();
+        inner
+            .settings_override
+            .clone()
+            .unwrap_or_else(|| inner.settings.clone())
+    }
+
     /// Starts the program's next job, if any is left.
     fn next_program_job(&self) {
         let plan = {
@@ -333,7 +357,7 @@ impl EngineClient {
                 job_id: plan.job_id,
             },
         });
-        let settings = self.inner.borrow().settings.clone();
+        let settings = self.run_settings();
         let effects = self
             .inner
             .borrow_mut()
@@ -421,11 +445,13 @@ impl EngineClient {
                 }
                 Effect::Fail { request_id, error } => {
                     self.flush_events();
+                    self.run_failed(request_id, &error);
                     self.dispatch(Action::Received(Response {
                         id: request_id,
                         body: ResponseBody::Error { error },
                     }));
                     self.program_job_answered(request_id, false);
+                    self.stream_job_answered(request_id, false);
                 }
             }
         }
@@ -606,6 +632,7 @@ impl EngineClient {
                         .await;
                     return;
                 }
+                this.run_export_done(export_id, Ok(()));
             } else {
                 this.inner.borrow_mut().saving.insert(export_id, saving);
                 this.next_chunk(export_id);
@@ -628,6 +655,7 @@ impl EngineClient {
         if let Some(sink) = sink {
             sink.abort().await;
         }
+        self.run_export_done(export_id, Err(message.clone()));
         self.send(
             RequestBody::CloseExport { export_id },
             vec![],
@@ -831,12 +859,17 @@ impl EngineClient {
                 let ResponseBody::JobPlanned { plan } = response.body else {
                     return;
                 };
-                let settings = self.inner.borrow().settings.clone();
+                let settings = self.run_settings();
+                let page_size = if self.is_stream_job(response.id) {
+                    stream_runner::STREAM_PAGE_ROWS
+                } else {
+                    PAGE_SIZE
+                };
                 let effects =
                     self.inner
                         .borrow_mut()
                         .runner
-                        .start(response.id, plan, &settings, PAGE_SIZE);
+                        .start(response.id, plan, &settings, page_size);
                 self.apply_effects(effects);
                 return;
             }
@@ -848,9 +881,21 @@ impl EngineClient {
                         ProgramStep::Text { .. } => None,
                     })
                     .collect();
+                let none = jobs.is_empty();
                 self.inner.borrow_mut().program = jobs;
+                let id = response.id;
                 self.dispatch(Action::Received(response));
                 self.next_program_job();
+                if none {
+                    self.run_failed(
+                        id,
+                        &UserError {
+                            context: "running the scheduled program".into(),
+                            message: "it shows or writes nothing, so there is no result to keep; end it with display(df) or df.show()".into(),
+                            location: None,
+                        },
+                    );
+                }
                 return;
             }
             ResponseBody::LakePlanned { files } => {
@@ -859,10 +904,14 @@ impl EngineClient {
                     self.lake_planned(config, files.clone());
                 }
             }
-            ResponseBody::QueryDone { .. } => {
-                let id = response.id;
+            ResponseBody::QueryDone {
+                result_id, summary, ..
+            } => {
+                let (id, result_id, rows) = (response.id, *result_id, summary.total_rows);
                 self.dispatch(Action::Received(response));
                 self.program_job_answered(id, true);
+                self.run_result(id, result_id, rows);
+                self.stream_job_answered(id, true);
                 return;
             }
             ResponseBody::ExportOpened {
@@ -870,7 +919,10 @@ impl EngineClient {
                 file_name,
                 mime,
                 ..
-            } => self.export_opened(response.id, *export_id, file_name, mime),
+            } => {
+                self.run_export_opened(response.id, *export_id);
+                self.export_opened(response.id, *export_id, file_name, mime)
+            }
             ResponseBody::ExportChunk {
                 export_id,
                 last,
@@ -879,12 +931,14 @@ impl EngineClient {
                 let chunk = Reflect::get(data, &"buffer".into()).unwrap_or(JsValue::UNDEFINED);
                 self.export_chunk(*export_id, chunk, *last, file.clone());
             }
-            ResponseBody::Error { .. } => {
+            ResponseBody::Error { error } => {
                 // A save that failed to open has no file to wait for any more.
                 self.inner.borrow_mut().opening.remove(&response.id);
                 let id = response.id;
+                self.run_failed(id, error);
                 self.dispatch(Action::Received(response));
                 self.program_job_answered(id, false);
+                self.stream_job_answered(id, false);
                 return;
             }
             ResponseBody::Download { file_name, mime } => {

@@ -10,7 +10,7 @@ use kiln_scheduler::{Job, JobState, SchedulerConfig};
 use crate::pool::{PoolEvent, PoolRef};
 
 /// How jobs run: the settings panel's values.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunSettings {
     pub workers: usize,
     /// Tasks per shuffle stage; `None`: twice the workers.
@@ -18,6 +18,9 @@ pub struct RunSettings {
     pub split_mb: u64,
     pub fail_probability: f64,
     pub kill_a_worker: bool,
+    /// Not a panel setting: a scheduled run's injected failure fails the whole job.
+    #[serde(skip)]
+    pub fail_every_attempt: bool,
 }
 
 impl RunSettings {
@@ -32,6 +35,7 @@ impl RunSettings {
             split_mb: 128,
             fail_probability: 0.0,
             kill_a_worker: false,
+            fail_every_attempt: false,
         }
     }
 
@@ -130,6 +134,7 @@ impl JobRunner {
                 // Mid-job: the third attempt of the job is the one whose worker dies.
                 kill_worker_at_attempt: settings.kill_a_worker.then_some(2),
                 seed: self.seed,
+                fail_every_attempt: settings.fail_every_attempt,
             },
         };
         let result_schema = plan.result_schema.clone();

@@ -10,14 +10,18 @@ mod format;
 mod job_progress;
 mod job_runner;
 mod lake;
+mod lessons;
 mod opfs;
 mod pool;
 mod program_run;
 mod python;
 mod save;
+mod schedule;
+mod share;
 mod sql;
 mod state;
 mod storage;
+mod stream;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

@@ -112,3 +112,50 @@ fn is_not_found(e: &JsValue) -> bool {
 pub async fn folder_in_root(name: &str) -> Result<JsValue, JsValue> {
     folder(&root().await?, name, true).await
 }
+
+/// Every file below `dir`, with its path relative to it, in name order.
+pub async fn list(dir: &JsValue) -> Result<Vec<(String, File)>, JsValue> {
+    let mut out = Vec::new();
+    let mut folders = vec![(String::new(), dir.clone())];
+    while let Some((prefix, folder)) = folders.pop() {
+        let iterator = call(&folder, "values", &[]).await?;
+        loop {
+            let step = call(&iterator, "next", &[]).await?;
+            if Reflect::get(&step, &"done".into())?.is_truthy() {
+                break;
+            }
+            let handle = Reflect::get(&step, &"value".into())?;
+            let name = Reflect::get(&handle, &"name".into())?
+                .as_string()
+                .unwrap_or_default();
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let kind = Reflect::get(&handle, &"kind".into())?.as_string();
+            if kind.as_deref() == Some("directory") {
+                folders.push((path, handle));
+            } else {
+                out.push((path, call(&handle, "getFile", &[]).await?.dyn_into()?));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// The folder at `path` below `dir`, made when missing.
+pub async fn make_folder(dir: &JsValue, path: &str) -> Result<JsValue, JsValue> {
+    folder(dir, path, true).await
+}
+
+/// Removes `path` (`a/b/c`) below `dir`; a missing one is not an error.
+pub async fn remove_path(dir: &JsValue, path: &str) -> Result<(), JsValue> {
+    let (parent, name) = split(path);
+    match folder(dir, parent, false).await {
+        Ok(parent) => remove(&parent, name).await,
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -24,7 +24,7 @@ pub enum EntryKind {
         job_id: JobId,
         /// The action, as the program's line spells it.
         text: String,
-        write: Option<WriteSpec>,
+        write: Option<Box<WriteSpec>>,
         status: JobStatus,
     },
 }
@@ -61,7 +61,7 @@ impl ProgramRun {
                     kind: EntryKind::Job {
                         job_id: plan.job_id,
                         text: plan.sql.clone(),
-                        write: write.clone(),
+                        write: write.clone().map(Box::new),
                         status: JobStatus::Waiting,
                     },
                 },

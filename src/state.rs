@@ -49,6 +49,14 @@ pub enum Pending {
     Lake,
     /// Zipping the sample lake for a download.
     LakeZip,
+    /// A micro-batch of the stream, and the stream's aggregation as one batch job.
+    StreamBatch {
+        index: usize,
+    },
+    StreamWhole,
+    /// Housekeeping whose failure is expected and not shown (removing a table that
+    /// may not be there).
+    Quiet,
     Rename {
         from: String,
         to: String,
@@ -87,6 +95,9 @@ impl Pending {
             Pending::AddFiles => "Adding files",
             Pending::Lake => "Planning the sample lake",
             Pending::LakeZip => "Zipping the sample lake",
+            Pending::Quiet => "Tidying up",
+            Pending::StreamBatch { .. } => "Running a micro-batch",
+            Pending::StreamWhole => "Running the batch job",
             Pending::Rename { .. } => "Renaming",
             Pending::Remove => "Removing",
             Pending::Query { .. } => "Running query",
@@ -312,6 +323,10 @@ pub struct AppState {
     pub spark_export: Option<SparkExportView>,
     /// The sample lake being made, or made.
     pub lake: Option<crate::lake::LakeStatus>,
+    pub schedule: Rc<crate::schedule::ScheduleState>,
+    pub stream: Option<Rc<crate::stream::StreamState>>,
+    /// The link the job was last shared as, while its note shows.
+    pub shared_url: Option<String>,
 }
 
 /// The views of a job, one at a time.
@@ -387,6 +402,11 @@ pub enum Action {
     Lake(crate::lake::LakeStatus),
     /// The kept lake was deleted from the browser's storage.
     LakeForgotten,
+    Schedule(crate::schedule::ScheduleState),
+    /// The job was shared as this link (empty: the note is closed).
+    Shared(String),
+    RunUpdate(crate::schedule::RunUpdate),
+    StreamStarted(crate::stream::StreamSpec),
 }
 
 impl AppState {
@@ -414,6 +434,9 @@ impl AppState {
             pipeline_request: None,
             spark_export: None,
             lake: None,
+            schedule: Rc::new(crate::schedule::ScheduleState::default()),
+            stream: None,
+            shared_url: None,
             settings,
             jobs: Vec::new(),
             shown_job: None,
@@ -457,6 +480,52 @@ impl AppState {
 
     pub fn can_run(&self) -> bool {
         self.engine == Engine::Ready && !self.query_running() && !self.making_lake()
+    }
+
+    /// The editor's job and its settings, as a shared link carries them.
+    pub fn shared_job(&self) -> crate::share::SharedJob {
+        crate::share::SharedJob {
+            mode: self.mode.key().into(),
+            sql: (self.mode == EditorMode::Sql).then(|| self.sql.clone()),
+            program: (self.mode == EditorMode::PySpark).then(|| self.program.clone()),
+            pipeline: (self.mode == EditorMode::Pipeline).then(|| (*self.pipeline).clone()),
+            partitions: self.settings.partitions,
+            split_mb: Some(self.settings.split_mb),
+            cadence: Some(self.schedule.cadence.key()),
+            service: Some(self.schedule.service.clone()),
+        }
+    }
+
+    /// Opens a shared link's job in the editor, with its settings.
+    pub fn open_shared(&mut self, job: crate::share::SharedJob) {
+        if let Some(mode) = EditorMode::from_key(&job.mode) {
+            self.mode = mode;
+        }
+        if let Some(sql) = job.sql {
+            self.sql = sql;
+        }
+        if let Some(program) = job.program {
+            self.program = program;
+        }
+        if let Some(pipeline) = job.pipeline {
+            self.pipeline = Rc::new(pipeline);
+        }
+        self.settings
+            .apply(SettingChange::Partitions(job.partitions));
+        if let Some(mb) = job.split_mb {
+            self.settings.apply(SettingChange::SplitMb(mb));
+        }
+        let schedule = Rc::make_mut(&mut self.schedule);
+        if let Some(cadence) = job
+            .cadence
+            .as_deref()
+            .and_then(crate::schedule::Cadence::from_key)
+        {
+            schedule.cadence = cadence;
+        }
+        if let Some(service) = job.service {
+            schedule.service = service;
+        }
     }
 
     /// The pool is making the sample lake: jobs wait until it is done.
@@ -590,6 +659,12 @@ impl AppState {
             Action::PipelineChanged(pipeline) => self.pipeline = Rc::new(pipeline),
             Action::CloseSparkExport => self.spark_export = None,
             Action::Lake(status) => self.lake = Some(status),
+            Action::Schedule(schedule) => self.schedule = Rc::new(schedule),
+            Action::Shared(url) => self.shared_url = (!url.is_empty()).then_some(url),
+            Action::RunUpdate(update) => Rc::make_mut(&mut self.schedule).update(update),
+            Action::StreamStarted(spec) => {
+                self.stream = Some(Rc::new(crate::stream::StreamState::new(spec)))
+            }
             Action::LakeForgotten => {
                 if let Some(lake) = &mut self.lake {
                     lake.kept = false;
@@ -629,6 +704,17 @@ impl AppState {
                 summary,
                 page,
             } => {
+                match (&pending, &mut self.stream) {
+                    (Some(Pending::StreamBatch { index }), Some(stream)) => {
+                        Rc::make_mut(stream).micro_batch(*index, &summary, &page);
+                        return;
+                    }
+                    (Some(Pending::StreamWhole), Some(stream)) => {
+                        Rc::make_mut(stream).whole_batch(&summary, &page);
+                        return;
+                    }
+                    _ => {}
+                }
                 if let (Some(Pending::ProgramJob { job_id }), Some(run)) =
                     (&pending, &mut self.program_run)
                 {
@@ -673,7 +759,7 @@ impl AppState {
                 files,
                 ..
             } => {
-                if pending == Some(Pending::LakeZip) {
+                if matches!(pending, Some(Pending::LakeZip | Pending::Quiet)) {
                     return;
                 }
                 if let Some(result) = &mut self.result {
@@ -704,7 +790,7 @@ impl AppState {
             | ResponseBody::TaskDone { .. }
             | ResponseBody::TaskFailed { .. } => {}
             ResponseBody::Error { error } => {
-                if pending == Some(Pending::Replay) {
+                if matches!(pending, Some(Pending::Replay | Pending::Quiet)) {
                     return;
                 }
                 if let (Some(Pending::Page { result_id, offset }), Some(result)) =
@@ -728,6 +814,13 @@ impl AppState {
                             lake.phase = crate::lake::LakePhase::Failed(error.to_string());
                         }
                         return;
+                    }
+                    Some(Pending::StreamBatch { .. } | Pending::StreamWhole) => {
+                        if let Some(stream) = &mut self.stream {
+                            let stream = Rc::make_mut(stream);
+                            stream.error = Some(error.to_string());
+                            stream.finished = true;
+                        }
                     }
                     Some(Pending::DescribePipeline { .. }) => {
                         // The builder shows its own errors by step; stale ones are noise.

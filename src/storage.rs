@@ -56,3 +56,68 @@ pub fn load_mode() -> Option<String> {
 pub fn save_mode(mode: &str) {
     save(MODE_KEY, mode)
 }
+
+const LESSON_STEP_KEY: &str = "kiln.lesson.step";
+const LESSONS_DONE_KEY: &str = "kiln.lessons.done";
+
+pub fn load_lesson_step() -> usize {
+    load(LESSON_STEP_KEY)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn save_lesson_step(step: usize) {
+    save(LESSON_STEP_KEY, &step.to_string())
+}
+
+/// The ids of the lesson steps answered right.
+pub fn load_lessons_done() -> Vec<String> {
+    load(LESSONS_DONE_KEY)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+pub fn save_lessons_done(done: &[String]) {
+    if let Ok(json) = serde_json::to_string(done) {
+        save(LESSONS_DONE_KEY, &json)
+    }
+}
+
+const SETTINGS_KEY: &str = "kiln.settings";
+const SCHEDULE_KEY: &str = "kiln.schedule";
+
+/// The job settings as last set (workers, tasks per shuffle, split size, faults).
+pub fn load_settings() -> Option<crate::job_runner::RunSettings> {
+    serde_json::from_str(&load(SETTINGS_KEY)?).ok()
+}
+
+pub fn save_settings(settings: &crate::job_runner::RunSettings) {
+    if let Ok(json) = serde_json::to_string(settings) {
+        save(SETTINGS_KEY, &json)
+    }
+}
+
+/// The schedule's settings (not its run history, whose outputs live in OPFS).
+pub fn load_schedule() -> Option<crate::schedule::ScheduleState> {
+    let v: serde_json::Value = serde_json::from_str(&load(SCHEDULE_KEY)?).ok()?;
+    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+    Some(crate::schedule::ScheduleState {
+        name: text("name")?,
+        cadence: crate::schedule::Cadence::from_key(&text("cadence")?)?,
+        service: text("service")?,
+        backfill_from: text("from")?,
+        backfill_to: text("to")?,
+        attempts_per_run: v.get("attempts")?.as_u64()? as u32,
+        clock: v.get("clock")?.as_i64()?,
+        ..Default::default()
+    })
+}
+
+pub fn save_schedule(s: &crate::schedule::ScheduleState) {
+    let v = serde_json::json!({
+        "name": s.name, "cadence": s.cadence.key(), "service": s.service,
+        "from": s.backfill_from, "to": s.backfill_to,
+        "attempts": s.attempts_per_run, "clock": s.clock,
+    });
+    save(SCHEDULE_KEY, &v.to_string())
+}

@@ -15,6 +15,11 @@ function fail(err) {
   boot.replaceChildren(title, detail, hint);
 }
 
+// Offline after the first load: the service worker keeps the app's files.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').catch((err) => console.warn('no offline copy:', err));
+}
+
 try {
   // A dynamic import, so a missing or broken UI bundle also lands in the fallback.
   const { default: init } = await import('./ui/kiln_web.js');

@@ -80,7 +80,11 @@ pub fn Console(props: &Props) -> Html {
                         let name = spec.path.trim_end_matches('/').rsplit('/').next().unwrap_or("output").to_string();
                         html! {
                             <div class="console-write">
-                                <span>{ format!("writes {} as {} (mode {})", spec.path, spec.options.format.label(), spec.mode) }</span>
+                                <span data-testid="console-write" data-files={spec.file_count.to_string()}>
+                                    { format!("writes {} as {} (mode {}): {} file{}{}", spec.path, spec.options.format.label(), spec.mode,
+                                        spec.file_count, if spec.file_count == 1 { "" } else { "s" },
+                                        if spec.options.partition_by.is_empty() { String::new() } else { format!(" before the {} folders split them", spec.options.partition_by.join("/")) }) }
+                                </span>
                                 <button class="button small" data-testid="console-download-output" onclick={zip}>
                                     { format!("Download {name}.zip") }
                                 </button>

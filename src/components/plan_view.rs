@@ -180,8 +180,8 @@ pub fn PlanView(props: &Props) -> Html {
             };
             let measured = metrics.get(i).cloned().flatten();
             Some(html! {
-                <li class="plan-node" data-testid="plan-node" data-depth={node.depth.to_string()}
-                    data-name={node.name.clone()} style={format!("padding-left: {}px", 6 + node.depth * 16)}>
+                <li class={classes!("plan-node", format!("depth-{}", node.depth.min(30)))} data-testid="plan-node"
+                    data-depth={node.depth.to_string()} data-name={node.name.clone()}>
                     if has_children {
                         <button class="plan-toggle" data-testid="plan-toggle" onclick={toggle}
                             aria-expanded={(!is_collapsed).to_string()}

@@ -91,6 +91,9 @@ pub fn ResultTable(props: &Props) -> Html {
     let window = Window::new(total);
     let scroll_top = use_state(|| 0.0_f64);
     let scroller = use_node_ref();
+    let spacer = use_node_ref();
+    let table_ref = use_node_ref();
+    let colgroup = use_node_ref();
     let widths = use_state(|| {
         summary
             .columns
@@ -258,6 +261,53 @@ pub fn ResultTable(props: &Props) -> Html {
         })
     });
 
+    // Sizes and positions go through the CSSOM: the page's Content-Security-Policy
+    // refuses inline style attributes.
+    {
+        let (scroller, spacer, table_ref, colgroup) = (
+            scroller.clone(),
+            spacer.clone(),
+            table_ref.clone(),
+            colgroup.clone(),
+        );
+        let widths: Vec<_> = (*widths).clone();
+        let layout = (
+            window.range.to_bits(),
+            table_width,
+            *scroll_top,
+            widths.clone(),
+        );
+        use_effect_with(layout, move |_| {
+            set_style(&scroller, &format!("height: {VIEW_H}px"));
+            set_style(
+                &spacer,
+                &format!(
+                    "height: {}px; width: {table_width}px",
+                    VIEW_H + window.range
+                ),
+            );
+            set_style(
+                &table_ref,
+                &format!("top: {}px; width: {table_width}px", *scroll_top),
+            );
+            if let Some(group) = colgroup.cast::<web_sys::Element>() {
+                let cols = group.children();
+                for i in 0..cols.length() {
+                    let w = if i == 0 {
+                        ROW_NUMBER_W
+                    } else {
+                        widths.get(i as usize - 1).copied().unwrap_or(ROW_NUMBER_W)
+                    };
+                    if let Some(col) = cols.item(i).and_then(|c| {
+                        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(c).ok()
+                    }) {
+                        col.style().set_css_text(&format!("width: {w}px"));
+                    }
+                }
+            }
+        });
+    }
+
     html! {
         <section class="result" aria-label="Query result">
             <div class="result-bar">
@@ -287,14 +337,13 @@ pub fn ResultTable(props: &Props) -> Html {
             if summary.columns.is_empty() {
                 <p class="empty">{"The statement returned no columns."}</p>
             } else {
-                <div class="vtable" ref={scroller} onscroll={on_scroll} data-testid="result-scroll"
-                    style={format!("height: {VIEW_H}px")}>
-                    <div class="vtable-spacer" style={format!("height: {}px; width: {table_width}px", VIEW_H + window.range)}></div>
+                <div class="vtable" ref={scroller} onscroll={on_scroll} data-testid="result-scroll">
+                    <div class="vtable-spacer" ref={spacer}></div>
                     <table class="grid result-table" data-testid="result-table" data-first-row={(first + 1).to_string()}
-                        style={format!("top: {}px; width: {table_width}px", *scroll_top)}>
-                        <colgroup>
-                            <col style={format!("width: {ROW_NUMBER_W}px")} />
-                            { for widths.iter().map(|w| html! { <col style={format!("width: {w}px")} /> }) }
+                        ref={table_ref}>
+                        <colgroup ref={colgroup}>
+                            <col />
+                            { for widths.iter().map(|_| html! { <col /> }) }
                         </colgroup>
                         <thead>
                             <tr>
@@ -316,6 +365,14 @@ pub fn ResultTable(props: &Props) -> Html {
                 { detail_panel.unwrap_or_default() }
             }
         </section>
+    }
+}
+
+/// Sets an element's inline style through the CSSOM (allowed under the page's CSP,
+/// unlike a `style` attribute).
+pub fn set_style(node: &NodeRef, css: &str) {
+    if let Some(el) = node.cast::<web_sys::HtmlElement>() {
+        el.style().set_css_text(css);
     }
 }
 

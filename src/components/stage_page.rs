@@ -191,7 +191,7 @@ pub fn StagePage(props: &Props) -> Html {
                     <tbody>
                         { for summary.operators.iter().zip(&progress.operators).map(|(op, m)| html! {
                             <tr data-testid="operator-row">
-                                <td class="name" style={format!("padding-left: {}px", 8 + 12 * op.depth)}>{ op.name.clone() }</td>
+                                <td class={format!("name op-depth-{}", op.depth.min(30))}>{ op.name.clone() }</td>
                                 <td>{ group_digits(m.output_rows) }</td>
                                 <td>{ elapsed_ms(m.elapsed_compute_ns as f64 / 1e6) }</td>
                                 <td>{ if m.bytes_scanned > 0 { human_bytes(m.bytes_scanned) } else { String::new() } }</td>

@@ -292,7 +292,12 @@ impl EngineClient {
     /// worker and downloaded chunk by chunk.
     pub fn download_lake(&self, config: &LakeConfig) {
         let files = self.inner.borrow().lake_files.clone();
-        let root = format!("kiln-lake-{}", config.key());
+        self.zip_and_download(format!("kiln-lake-{}", config.key()), files);
+    }
+
+    /// Files as one zip under a folder `root`, made in the planning worker and
+    /// downloaded chunk by chunk.
+    pub(super) fn zip_and_download(&self, root: String, files: Vec<(String, File)>) {
         let (paths, files): (Vec<String>, Vec<File>) = files.into_iter().unzip();
         let id = self.inner.borrow().next_id;
         self.inner

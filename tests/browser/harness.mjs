@@ -54,8 +54,13 @@ export function withPage(setup) {
     await setup(session.page, session.browser);
   });
   after(async () => {
+    // Every page the file opened ran under the page's CSP without breaking it.
+    const violations = session.page && !session.page.isClosed()
+      ? await session.page.evaluate(() => window.kilnCspViolations ?? []).catch(() => [])
+      : [];
     await session.browser?.close();
     session.server?.stop();
+    if (violations.length) throw new Error(`Content-Security-Policy violations: ${violations.join('; ')}`);
   });
   return session;
 }
@@ -66,6 +71,13 @@ export async function openPage(browser, url) {
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(String(e)));
+  // What the page's Content-Security-Policy refused, for the checks after the tests.
+  await page.addInitScript(() => {
+    window.kilnCspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.kilnCspViolations.push(`${e.violatedDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
   await page.goto(url);
   await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 60_000 });
   return page;

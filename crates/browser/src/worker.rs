@@ -9,7 +9,7 @@ use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use kiln_engine::distributed::TaskHooks;
 use kiln_engine::export::{ExportStream, write_output, zip_output};
 use kiln_engine::results;
-use kiln_engine::{BytesSource, Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
+use kiln_engine::{Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
 use kiln_protocol::{
     AttemptId, ExportTarget, FileChunk, JobSource, Request, RequestBody, Response, ResponseBody,
     StoreSource, TaskProgress, UserError,

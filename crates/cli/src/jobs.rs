@@ -39,6 +39,7 @@ pub fn run_plan(
             task_failure_probability: args.fail_probability.clamp(0.0, 1.0),
             kill_worker_at_attempt: args.kill_worker_at,
             seed: args.seed,
+            fail_every_attempt: false,
         },
     };
     let mut events = Vec::new();

@@ -16,8 +16,7 @@ use kiln_engine::program::ProgramRun;
 use kiln_engine::results::{self, OutputFormat};
 use kiln_engine::{Engine, QueryOutput};
 use kiln_protocol::{
-    ExportFormat, FileFormat, FileLayout, JobOptions, ProgramStep, UserError, WriteOptions,
-    WriteSpec,
+    ExportFormat, FileFormat, JobOptions, ProgramStep, UserError, WriteOptions, WriteSpec,
 };
 use kiln_pyspark::Output;
 
@@ -97,9 +96,9 @@ pub async fn run(
                                 format: export_format(format)
                                     .map_err(|e| cli_error(&context(*line), e))?,
                                 partition_by: partition_by.clone(),
-                                files: files
-                                    .map_or(FileLayout::Tasks, |n| FileLayout::Coalesce { n }),
+                                files: kiln_engine::program::file_layout(*files),
                             },
+                            file_count: 0,
                         };
                         let schema = Arc::new(df.schema().as_arrow().clone());
                         let tasks = df

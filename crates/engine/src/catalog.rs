@@ -270,15 +270,25 @@ async fn build_listing_table(
         .collect();
     // Files were filtered by kind already; an empty extension lets `.parq`, `.pq` and
     // extension-less Parquet files through.
-    let options = ListingOptions::new(file_format)
-        .with_file_extension("")
-        .with_table_partition_cols(partition_cols);
+    let options = ListingOptions::new(file_format).with_file_extension("");
     let schema = options.infer_schema(state, &url).await?;
+    // A folder named like a column the files hold (`month=2024-01/` over files with a
+    // `month` column, as a job writes its runs) is not a second `month`: the files'
+    // column is the table's.
+    let (partition_cols, shadowed): (Vec<_>, Vec<_>) = partition_cols
+        .into_iter()
+        .partition(|(name, _)| schema.field_with_name(name).is_err());
+    let kept: Vec<String> = partition_keys
+        .iter()
+        .filter(|k| !shadowed.iter().any(|(name, _)| name == *k))
+        .cloned()
+        .collect();
+    let options = options.with_table_partition_cols(partition_cols);
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);
     let table = ListingTable::try_new(config)?;
-    Ok((Arc::new(table), partition_keys.to_vec()))
+    Ok((Arc::new(table), kept))
 }
 
 /// A table over part of a folder table: the files below `rest` (a sub-folder, a file,

@@ -271,6 +271,13 @@ impl Engine {
                             });
                         }
                     };
+                    let tasks = plan.graph.stages.last().map_or(1, |s| s.tasks as u64);
+                    let layout = file_layout(*files);
+                    let file_count = match layout {
+                        kiln_protocol::FileLayout::Tasks => tasks,
+                        kiln_protocol::FileLayout::Repartition { n } => n as u64,
+                        kiln_protocol::FileLayout::Coalesce { n } => (n as u64).min(tasks),
+                    };
                     steps.push(ProgramStep::Job {
                         line: *line as u64,
                         plan: Box::new(plan),
@@ -280,16 +287,27 @@ impl Engine {
                             options: kiln_protocol::WriteOptions {
                                 format,
                                 partition_by: partition_by.clone(),
-                                files: files.map_or(kiln_protocol::FileLayout::Tasks, |n| {
-                                    kiln_protocol::FileLayout::Coalesce { n }
-                                }),
+                                files: layout,
                             },
+                            file_count,
                         }),
                     })
                 }
             }
         }
         Ok(steps)
+    }
+}
+
+/// How many files a program's write makes, as Spark would: a file per task of the last
+/// stage, `n` after `repartition(n)`, at most `n` after `coalesce(n)`.
+pub fn file_layout(files: Option<kiln_pyspark::Partitioning>) -> kiln_protocol::FileLayout {
+    use kiln_protocol::FileLayout;
+    use kiln_pyspark::Partitioning;
+    match files {
+        None => FileLayout::Tasks,
+        Some(Partitioning::Repartition(n)) => FileLayout::Repartition { n },
+        Some(Partitioning::Coalesce(n)) => FileLayout::Coalesce { n },
     }
 }
 

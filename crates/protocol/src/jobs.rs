@@ -178,6 +178,10 @@ pub struct FaultConfig {
     /// Kill the worker that runs the n-th task attempt of the job (0-based), mid-task.
     pub kill_worker_at_attempt: Option<u32>,
     pub seed: u64,
+    /// Spare no attempt: with a probability of 1 the job fails, as a job does whose
+    /// input is broken (a scheduled run's injected failure).
+    #[serde(default)]
+    pub fail_every_attempt: bool,
 }
 
 /// One thing that happened while a job ran. Times are milliseconds since the job was

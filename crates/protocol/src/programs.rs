@@ -27,6 +27,10 @@ pub struct WriteSpec {
     pub path: String,
     pub mode: String,
     pub options: WriteOptions,
+    /// Files it makes before `partitionBy` folders split them: one per task of the
+    /// job's last stage, or as `repartition(n)` / `coalesce(n)` say.
+    #[serde(default)]
+    pub file_count: u64,
 }
 
 /// What a job is, for planning and for the Spark export.

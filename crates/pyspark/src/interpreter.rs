@@ -58,7 +58,7 @@ pub enum Value {
 #[derive(Clone)]
 pub struct Frame {
     pub df: DataFrame,
-    pub files: Option<usize>,
+    pub files: Option<crate::Partitioning>,
 }
 
 impl Value {
@@ -973,7 +973,15 @@ impl Interpreter {
                     Some(Value::Int(n)) if *n > 0 => *n as usize,
                     _ => return Err(format!("{method} takes a number of partitions")),
                 };
-                Value::Frame(Frame { df, files: Some(n) })
+                let files = if method == "repartition" {
+                    crate::Partitioning::Repartition(n)
+                } else {
+                    crate::Partitioning::Coalesce(n)
+                };
+                Value::Frame(Frame {
+                    df,
+                    files: Some(files),
+                })
             }
             "cache" | "persist" | "unpersist" | "checkpoint" | "localCheckpoint" => Value::Frame(f),
             "createOrReplaceTempView"

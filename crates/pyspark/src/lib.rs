@@ -24,6 +24,14 @@ pub struct PySparkError {
     pub message: String,
 }
 
+/// A `repartition(n)` or `coalesce(n)` a DataFrame went through: a write then makes
+/// `n` files (repartition, a shuffle), or at most `n` (coalesce, tasks merged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partitioning {
+    Repartition(usize),
+    Coalesce(usize),
+}
+
 /// How `spark.read` wants its files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadRequest {
@@ -48,8 +56,8 @@ pub enum Output {
         format: String,
         mode: String,
         partition_by: Vec<String>,
-        /// `coalesce(n)` / `repartition(n)` before the write: the number of files.
-        files: Option<usize>,
+        /// `coalesce(n)` / `repartition(n)` before the write: how many files.
+        files: Option<Partitioning>,
     },
 }
 

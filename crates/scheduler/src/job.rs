@@ -190,7 +190,8 @@ impl<B: Clone> Job<B> {
                 .map(|t| (s, t))
         })?;
         let attempt = self.stages[stage_index].tasks[task_index].attempts;
-        let inject_failure = attempt + 1 < self.config.max_attempts
+        let inject_failure = (attempt + 1 < self.config.max_attempts
+            || self.config.faults.fail_every_attempt)
             && self.config.faults.task_failure_probability > 0.0
             && self.dice.roll() < self.config.faults.task_failure_probability;
         let kill_worker = self.config.faults.kill_worker_at_attempt == Some(self.attempts_started);

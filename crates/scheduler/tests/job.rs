@@ -267,6 +267,7 @@ fn injected_faults_spare_the_last_attempt_and_name_the_worker_to_kill() {
         task_failure_probability: 1.0,
         kill_worker_at_attempt: Some(1),
         seed: 3,
+        fail_every_attempt: false,
     };
     let mut job: Job<Block> = Job::new(
         group_by_plan(),
@@ -300,4 +301,32 @@ fn a_job_of_stages_without_tasks_succeeds_at_once() {
     let mut job: Job<Block> = Job::new(plan, config(1), 0.0);
     assert_eq!(job.state(), &JobState::Succeeded);
     assert!(job.take_result().is_empty());
+}
+
+#[test]
+fn failing_every_attempt_fails_the_job_after_its_last() {
+    let faults = FaultConfig {
+        task_failure_probability: 1.0,
+        kill_worker_at_attempt: None,
+        seed: 3,
+        fail_every_attempt: true,
+    };
+    let mut job: Job<Block> = Job::new(
+        group_by_plan(),
+        SchedulerConfig {
+            faults,
+            ..config(1)
+        },
+        0.0,
+    );
+    for _ in 0..4 {
+        let a = job.assign(1, 0.0).expect("attempt");
+        assert!(a.request.inject_failure);
+        job.failed(a.request.attempt_id(), error("injected"), 0.0);
+    }
+    assert!(
+        matches!(job.state(), JobState::Failed(_)),
+        "{:?}",
+        job.state()
+    );
 }

@@ -72,6 +72,29 @@ async fn a_partitioned_folder_is_one_table_with_typed_partition_columns() {
     assert_eq!(scalar(&engine, "SELECT name FROM other").await, "g");
 }
 
+/// A job's runs write `name=x/` folders over files that hold `name` themselves: the
+/// table has one `name`, the files'.
+#[tokio::test]
+async fn a_folder_named_like_a_file_column_is_not_a_second_column() {
+    let mut engine = Engine::new(EngineConfig::default());
+    let (added, rejected) = engine
+        .add_files(vec![
+            file(
+                "runs/name=a/part-0.parquet",
+                parquet_bytes(&[1, 2], &["a", "a"]),
+            ),
+            file("runs/name=b/part-0.parquet", parquet_bytes(&[3], &["b"])),
+        ])
+        .await;
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert!(added[0].partition_columns.is_empty());
+    assert_eq!(added[0].schema.len(), 2);
+    assert_eq!(
+        scalar(&engine, "SELECT count(DISTINCT name), sum(id) FROM runs").await,
+        "2|6"
+    );
+}
+
 #[tokio::test]
 async fn gzipped_csv_opens_with_an_inferred_schema() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
