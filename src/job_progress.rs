@@ -132,10 +132,10 @@ impl JobProgress {
     pub fn replay(events: &[JobEvent], until: Option<f64>) -> Option<Self> {
         let (first, rest) = events.split_first()?;
         let mut job = Self::start(first)?;
-        for event in rest {
-            if until.is_some_and(|t| event.at_ms() > t) {
-                break;
-            }
+        // Events reach the page from several workers, so a log is not strictly ordered
+        // by time: every event up to `until` counts, not only the ones before the first
+        // later one.
+        for event in rest.iter().filter(|e| until.is_none_or(|t| e.at_ms() <= t)) {
             job.apply(event);
         }
         if let Some(t) = until {
