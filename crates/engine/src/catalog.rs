@@ -48,29 +48,32 @@ pub(crate) async fn prepare_table(
     state: &SessionState,
     store: &SourceStore,
     root: &str,
+    label: &str,
     is_folder: bool,
     files: Vec<SourceFile>,
 ) -> (Result<PreparedTable, UserError>, Vec<UserError>) {
     let mut rejected = Vec::new();
-    let mut accepted: Vec<(SourceFile, Format, FileSummary)> = Vec::new();
+    let mut accepted: Vec<(SourceFile, Format, FileSummary, FileColumns)> = Vec::new();
     for file in files {
         match inspect(&file) {
             Ok(None) => {}
-            Ok(Some((file, format, summary))) => accepted.push((file, format, summary)),
+            Ok(Some(inspected)) => accepted.push(inspected),
             Err(e) => rejected.push(e.to_user(format!("reading {}", file.path))),
         }
     }
-    let Some(format) = accepted.first().map(|(_, f, _)| *f) else {
+    let Some(format) = accepted.first().map(|(_, f, _, _)| *f) else {
         let err = match rejected.pop() {
             Some(last) => last,
             None => UserError {
-                context: format!("adding {root}"),
+                context: format!("adding {label}"),
                 message: "no Parquet or CSV files in it".into(),
                 location: None,
             },
         };
         return (Err(err), rejected);
     };
+    let first_columns = accepted[0].3.clone();
+    let first_path = accepted[0].0.path.clone();
     let partition_keys: Vec<String> = accepted[0]
         .2
         .partition_values
@@ -80,12 +83,13 @@ pub(crate) async fn prepare_table(
     // One table has one format and one partition layout; files that differ would make
     // the listing table read them wrongly, so they are turned away with a reason.
     let mut kept = Vec::with_capacity(accepted.len());
-    for (file, f, summary) in accepted {
+    for (file, f, summary, columns) in accepted {
         let keys: Vec<String> = summary
             .partition_values
             .iter()
             .map(|(k, _)| k.clone())
             .collect();
+        let clash = clashing_column(first_columns.as_deref(), columns.as_deref());
         let problem = if f != format {
             Some(format!(
                 "it is {f:?} but the table's first file is {format:?}"
@@ -94,12 +98,18 @@ pub(crate) async fn prepare_table(
             Some(format!(
                 "its partition folders {keys:?} differ from the table's {partition_keys:?}"
             ))
+        } else if let Some((name, theirs, first)) = clash {
+            // Columns one file adds are merged into the table (Spark's mergeSchema);
+            // a column of two types cannot be.
+            Some(format!(
+                "its column `{name}` is {theirs} where {first_path} has it as {first}: files of one table must agree on a column's type"
+            ))
         } else {
             None
         };
         match problem {
             Some(message) => rejected.push(UserError {
-                context: format!("adding {} to {root}", file.path),
+                context: format!("adding {} to {label}", file.path),
                 message,
                 location: None,
             }),
@@ -148,29 +158,59 @@ pub(crate) async fn prepare_table(
         store.remove_prefix(&prefix);
     }
     (
-        table.map_err(|e| e.to_user(format!("reading the schema of {root}"))),
+        table.map_err(|e| e.to_user(format!("reading the schema of {label}"))),
         rejected,
     )
 }
 
+/// A file's columns as read from its footer (Parquet only): what files of one table
+/// must agree on.
+type FileColumns = Option<datafusion::arrow::datatypes::SchemaRef>;
+
+/// A column both files have, with types that differ: (name, the second's, the first's).
+fn clashing_column(
+    first: Option<&datafusion::arrow::datatypes::Schema>,
+    other: Option<&datafusion::arrow::datatypes::Schema>,
+) -> Option<(String, DataType, DataType)> {
+    let (first, other) = (first?, other?);
+    other.fields().iter().find_map(|field| {
+        let theirs = first.field_with_name(field.name()).ok()?;
+        (theirs.data_type() != field.data_type()).then(|| {
+            (
+                field.name().clone(),
+                field.data_type().clone(),
+                theirs.data_type().clone(),
+            )
+        })
+    })
+}
+
 /// Classifies one file and summarizes it. `Ok(None)` means: skip it quietly.
-fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)>, EngineError> {
+fn inspect(
+    file: &SourceFile,
+) -> Result<Option<(SourceFile, Format, FileSummary, FileColumns)>, EngineError> {
     match naming::kind_of(&file.path) {
         NameKind::Ignored => Ok(None),
+        NameKind::Unsupported(format) => Err(EngineError::Unsupported(format!(
+            "{format} files are not read by Kiln; it reads Parquet, CSV (also .csv.gz), JSON Lines and Arrow IPC files"
+        ))),
         NameKind::Csv => Ok(Some((
             file.clone(),
             Format::Csv,
             plain_summary(&file.path, file.source.as_ref()),
+            None,
         ))),
         NameKind::JsonLines => Ok(Some((
             file.clone(),
             Format::JsonLines,
             plain_summary(&file.path, file.source.as_ref()),
+            None,
         ))),
         NameKind::ArrowIpc => Ok(Some((
             file.clone(),
             Format::ArrowIpc,
             plain_summary(&file.path, file.source.as_ref()),
+            None,
         ))),
         NameKind::CsvGz => {
             // gzip cannot be read from the middle, so a .csv.gz is inflated once into
@@ -182,12 +222,18 @@ fn inspect(file: &SourceFile) -> Result<Option<(SourceFile, Format, FileSummary)
                 .trim_end_matches(".GZ")
                 .to_string();
             let summary = plain_summary(&path, source.as_ref());
-            Ok(Some((SourceFile { path, source }, Format::Csv, summary)))
+            Ok(Some((SourceFile { path, source }, Format::Csv, summary, None)))
         }
         NameKind::Parquet | NameKind::Unknown => {
             let footer = metadata::read_footer(file.source.as_ref())?;
             let summary = metadata::summarize_parquet(&file.path, file.source.as_ref(), &footer);
-            Ok(Some((file.clone(), Format::Parquet, summary)))
+            let columns = parquet::arrow::parquet_to_arrow_schema(
+                footer.file_metadata().schema_descr(),
+                footer.file_metadata().key_value_metadata(),
+            )
+            .ok()
+            .map(Arc::new);
+            Ok(Some((file.clone(), Format::Parquet, summary, columns)))
         }
     }
 }

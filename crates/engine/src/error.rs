@@ -84,6 +84,46 @@ impl EngineError {
     }
 }
 
+/// A "did you mean" for an error naming a table or column that does not exist: the
+/// nearest of `tables` for a missing table, of the fields DataFusion lists for a
+/// missing column. A name that differs only in case gets the quoting advice, since
+/// unquoted SQL names are folded to lower case.
+pub fn suggest(message: &str, tables: &[String]) -> Option<String> {
+    let (missing, candidates): (String, Vec<String>) =
+        if let Some(rest) = message.split("No field named ").nth(1) {
+            let name = rest
+                .split(|c: char| c == '.' && !rest.starts_with('"') || c.is_whitespace())
+                .next()?
+                .trim_matches('"')
+                .to_string();
+            let fields = message.split("Valid fields are ").nth(1)?;
+            let fields = fields
+                .trim_end_matches('.')
+                .split(", ")
+                .map(|f| f.rsplit('.').next().unwrap_or(f).trim_matches('"').to_string())
+                .collect();
+            (name, fields)
+        } else if let Some(rest) = message.split("table '").nth(1) {
+            let qualified = rest.split('\'').next()?;
+            let name = qualified.rsplit('.').next()?.to_string();
+            (name, tables.to_vec())
+        } else {
+            return None;
+        };
+    if let Some(same) = candidates.iter().find(|c| c.eq_ignore_ascii_case(&missing) && **c != missing) {
+        return Some(format!(
+            "did you mean \"{same}\"? Unquoted names are folded to lower case, so a name with capitals needs double quotes"
+        ));
+    }
+    let nearest = candidates
+        .iter()
+        .map(|c| (strsim::levenshtein(&c.to_lowercase(), &missing.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(missing.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)?
+        .1;
+    Some(format!("did you mean `{nearest}`?"))
+}
+
 fn strip_prefixes(message: &str) -> String {
     let mut m = message.trim();
     // Layers can nest in any order ("Parquet error: External: Generic kiln error: ..."),
@@ -122,6 +162,18 @@ fn parse_line_column(message: &str) -> Option<SqlSpan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_names_get_the_nearest_suggested() {
+        let column = "Schema error: No field named nme. Valid fields are t.id, t.name, t.\"PULocationID\".";
+        assert_eq!(suggest(column, &[]).as_deref(), Some("did you mean `name`?"));
+        let case = "Schema error: No field named pulocationid. Valid fields are t.id, t.\"PULocationID\".";
+        assert!(suggest(case, &[]).unwrap().starts_with("did you mean \"PULocationID\"?"));
+        let table = "Error during planning: table 'datafusion.public.yelow' not found";
+        let tables = ["yellow".to_string(), "green".to_string()];
+        assert_eq!(suggest(table, &tables).as_deref(), Some("did you mean `yellow`?"));
+        assert_eq!(suggest("table 'datafusion.public.xyzzy' not found", &tables), None);
+    }
 
     #[test]
     fn parser_positions_are_found_in_the_message() {

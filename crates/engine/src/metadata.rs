@@ -60,30 +60,89 @@ pub fn read_footer(source: &dyn RangeSource) -> Result<ParquetMetaData, EngineEr
     let tail = source
         .read(size - 4..size)
         .map_err(|e| EngineError::Io(e.0))?;
-    match (&head[..], &tail[..]) {
-        (_, t) if t == ENCRYPTED_FOOTER_MAGIC => {
-            return Err(EngineError::Unsupported(
-                "the file is encrypted (Parquet modular encryption with an encrypted footer); \
-                 Kiln cannot read it without its keys"
-                    .into(),
-            ));
+    if tail[..] == ENCRYPTED_FOOTER_MAGIC[..] {
+        return Err(EngineError::Unsupported(
+            "the file is encrypted (Parquet modular encryption with an encrypted footer); \
+             Kiln cannot read it without its keys"
+                .into(),
+        ));
+    }
+    match (head[..] == PARQUET_MAGIC[..], tail[..] == PARQUET_MAGIC[..]) {
+        (true, true) => {}
+        (true, false) => {
+            return Err(EngineError::CorruptParquet(format!(
+                "it starts like a Parquet file but ends with {} where PAR1 should be: the file looks truncated",
+                show_magic(&tail)
+            )));
         }
-        (_, t) if t == PARQUET_MAGIC => {}
-        (h, _) if h == PARQUET_MAGIC => {
-            return Err(EngineError::CorruptParquet(
-                "it starts like a Parquet file but its footer is missing: the file looks truncated"
-                    .into(),
-            ));
+        (false, true) => {
+            // A reader needs only the footer, but a file whose first bytes are not PAR1
+            // has been damaged (or is something else): better refused than trusted.
+            return Err(EngineError::CorruptParquet(format!(
+                "it ends like a Parquet file but starts with {}, not the magic number PAR1: the file is damaged",
+                show_magic(&head)
+            )));
         }
-        _ => {
+        (false, false) => {
             return Err(EngineError::NotParquet(
                 "no Parquet magic number (PAR1) at its start or end".into(),
             ));
         }
     }
-    ParquetMetaDataReader::new()
+    let metadata = ParquetMetaDataReader::new()
         .parse_and_finish(&SourceReader(source))
-        .map_err(|e| EngineError::CorruptParquet(format!("its footer cannot be decoded: {e}")))
+        .map_err(|e| EngineError::CorruptParquet(format!("its footer cannot be decoded: {e}")))?;
+    if let Some(problem) = unsupported(&metadata) {
+        return Err(EngineError::Unsupported(problem));
+    }
+    if let Some(problem) = chunk_out_of_bounds(&metadata, size) {
+        return Err(EngineError::CorruptParquet(problem));
+    }
+    Ok(metadata)
+}
+
+/// A column chunk the footer places beyond the data: the file was cut short (or the
+/// footer was written for other bytes). Said when the file is added, not half-way
+/// through a job.
+fn chunk_out_of_bounds(metadata: &ParquetMetaData, size: u64) -> Option<String> {
+    for (i, rg) in metadata.row_groups().iter().enumerate() {
+        for chunk in rg.columns() {
+            let (start, len) = chunk.byte_range();
+            let end = start.saturating_add(len);
+            if end > size {
+                return Some(format!(
+                    "row group {i}, column `{}` lies at bytes {start}..{end}, past its end at byte {size}: the file was cut short",
+                    chunk.column_path().string()
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// What a readable footer asks for that Kiln's Parquet reader cannot do: said when the
+/// file is added, not when a query first touches the column.
+fn unsupported(metadata: &ParquetMetaData) -> Option<String> {
+    for rg in metadata.row_groups() {
+        for chunk in rg.columns() {
+            if chunk.compression() == parquet::basic::Compression::LZO {
+                return Some(format!(
+                    "column `{}` is compressed with LZO, which Kiln (like pyarrow) cannot decode; rewrite the file with zstd, snappy or gzip",
+                    chunk.column_path().string()
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Four bytes as text when they are printable (`"XXXX"`), else as hex.
+fn show_magic(bytes: &[u8]) -> String {
+    if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("\"{}\"", String::from_utf8_lossy(bytes))
+    } else {
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    }
 }
 
 pub fn summarize_parquet(

@@ -17,6 +17,9 @@ pub enum NameKind {
     /// Bookkeeping files written next to data by Spark and Hadoop (`_SUCCESS`, `.crc`,
     /// hidden files): skipped silently inside folders.
     Ignored,
+    /// A data format Kiln does not read, named: refused with its name, not as "not a
+    /// Parquet file".
+    Unsupported(&'static str),
     Unknown,
 }
 
@@ -31,10 +34,17 @@ pub fn kind_of(path: &str) -> NameKind {
         NameKind::CsvGz
     } else if lower.ends_with(".csv") {
         NameKind::Csv
-    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+    } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || lower.ends_with(".json") {
+        // Spark's `df.write.json` writes JSON Lines in `.json` files.
         NameKind::JsonLines
     } else if lower.ends_with(".arrow") || lower.ends_with(".feather") || lower.ends_with(".ipc") {
         NameKind::ArrowIpc
+    } else if lower.ends_with(".orc") {
+        NameKind::Unsupported("ORC")
+    } else if lower.ends_with(".avro") {
+        NameKind::Unsupported("Avro")
+    } else if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
+        NameKind::Unsupported("Excel")
     } else {
         NameKind::Unknown
     }

@@ -146,13 +146,48 @@ pub fn split_scans(
                 }
             }
             let config = FileScanConfigBuilder::from(config.clone())
-                .with_file_groups(groups)
+                .with_file_groups(pack(groups, split_bytes))
                 .build();
             let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(scan))
         })?
         .data;
     Ok((plan, names))
+}
+
+/// What opening one more file costs a task, counted as bytes when small files are
+/// packed into splits (Spark's `spark.sql.files.openCostInBytes`).
+const OPEN_COST_BYTES: u64 = 4 << 20;
+
+/// Packs neighbouring small splits (whole small files, as a folder of many little files
+/// has) into one task of up to `split_bytes`, counting an open cost per file, as Spark
+/// does: ten thousand 1 KB files are some 300 tasks, not ten thousand. A split that
+/// is big already stays a task of its own.
+fn pack(groups: Vec<FileGroup>, split_bytes: u64) -> Vec<FileGroup> {
+    let bytes = |f: &datafusion::datasource::listing::PartitionedFile| {
+        f.range
+            .as_ref()
+            .map_or(f.object_meta.size, |r| (r.end - r.start) as u64)
+            + OPEN_COST_BYTES
+    };
+    let mut packed = Vec::new();
+    let mut current = Vec::new();
+    let mut size = 0u64;
+    for group in groups {
+        for file in group.into_inner() {
+            let cost = bytes(&file);
+            if !current.is_empty() && size + cost > split_bytes {
+                packed.push(FileGroup::new(std::mem::take(&mut current)));
+                size = 0;
+            }
+            size += cost;
+            current.push(file);
+        }
+    }
+    if !current.is_empty() {
+        packed.push(FileGroup::new(current));
+    }
+    packed
 }
 
 /// The scan's config when `node` scans files (Parquet, CSV, ...).
