@@ -40,6 +40,7 @@ pub fn run_plan(
             kill_worker_at_attempt: args.kill_worker_at,
             seed: args.seed,
             fail_every_attempt: false,
+            hang_at_attempt: None,
         },
     };
     let mut events = Vec::new();

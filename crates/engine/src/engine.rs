@@ -215,8 +215,15 @@ impl Engine {
             }),
         };
         let root = self.new_root();
-        let (prepared, rejected) =
-            catalog::prepare_table(&self.state(), &self.store, &root, is_folder, files).await;
+        let (prepared, rejected) = catalog::prepare_table(
+            &self.state(),
+            &self.store,
+            &root,
+            root_name,
+            is_folder,
+            files,
+        )
+        .await;
         let result = prepared.and_then(|table| {
             self.ctx
                 .register_table(name.as_str(), table.provider.clone())
@@ -255,8 +262,10 @@ impl Engine {
         files: Vec<SourceFile>,
     ) -> Result<(Arc<dyn TableProvider>, kiln_protocol::FileFormat), UserError> {
         let root = self.new_root();
+        let label = files.first().map_or_else(|| "the files".to_string(), |f| f.path.clone());
         let (prepared, rejected) =
-            catalog::prepare_table(&self.state(), &self.store, &root, is_folder, files).await;
+            catalog::prepare_table(&self.state(), &self.store, &root, &label, is_folder, files)
+                .await;
         if let Some(first) = rejected.into_iter().next() {
             return Err(first);
         }
@@ -363,7 +372,17 @@ impl Engine {
         self.ctx
             .sql(sql)
             .await
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))
+            .map_err(|e| self.with_suggestion(EngineError::from(e).to_user("planning the query")))
+    }
+
+    /// Adds the nearest existing name to an error about a table or column that does
+    /// not exist.
+    pub fn with_suggestion(&self, mut error: UserError) -> UserError {
+        let tables: Vec<String> = self.tables.iter().map(|t| t.summary.name.clone()).collect();
+        if let Some(hint) = crate::error::suggest(&error.message, &tables) {
+            error.message = format!("{}: {hint}", error.message.trim_end_matches('.'));
+        }
+        error
     }
 
     /// The physical plan DataFusion would run for `sql`, with this engine's partitioning.
@@ -390,7 +409,7 @@ impl Engine {
             .state()
             .create_logical_plan(sql)
             .await
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+            .map_err(|e| self.with_suggestion(EngineError::from(e).to_user("planning the query")))?;
         self.plan_logical_job(sql, logical, options).await
     }
 

@@ -19,7 +19,7 @@ pub mod spark_sql;
 pub use catalog::SourceFile;
 pub use engine::{Engine, EngineConfig, QueryOutput};
 pub use error::EngineError;
-pub use source_store::{BytesSource, RangeSource, SourceError};
+pub use source_store::{BytesSource, RangeSource, SourceError, check_range};
 
 pub use datafusion::physical_plan::ExecutionPlan;
 

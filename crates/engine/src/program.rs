@@ -102,7 +102,7 @@ impl Engine {
     ) -> Result<ProgramRun, UserError> {
         let (run, error) = self.run_program_partly(source, open).await?;
         match error {
-            Some(e) => Err(e),
+            Some(e) => Err(self.with_suggestion(e)),
             None => Ok(run),
         }
     }

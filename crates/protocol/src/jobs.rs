@@ -84,6 +84,10 @@ pub struct TaskSpec {
     pub input_bytes: u64,
     /// The input partitions it needs: (input stage, partition of that stage's reader).
     pub reads: Vec<InputRead>,
+    /// This task's own fragment, when the stage's would carry every task's files (a
+    /// scan over many files); else the stage's fragment serves.
+    #[serde(default, with = "serde_bytes")]
+    pub fragment: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +114,14 @@ pub struct TaskRequest {
     /// Runners that cannot crash a worker (threads) end it their own way.
     #[serde(default)]
     pub crash_worker: bool,
+    /// Fault injection: the attempt never reports (the worker loops), so only a task
+    /// timeout gets the task done.
+    #[serde(default)]
+    pub hang: bool,
+    /// A task of the job's last stage writes its output as one Parquet file (the
+    /// result is saved to disk, not kept).
+    #[serde(default)]
+    pub result_as_parquet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,6 +194,9 @@ pub struct FaultConfig {
     /// input is broken (a scheduled run's injected failure).
     #[serde(default)]
     pub fail_every_attempt: bool,
+    /// Hang the worker that runs the n-th task attempt of the job (0-based).
+    #[serde(default)]
+    pub hang_at_attempt: Option<u32>,
 }
 
 /// One thing that happened while a job ran. Times are milliseconds since the job was

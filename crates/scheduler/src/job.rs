@@ -15,6 +15,12 @@ pub struct SchedulerConfig {
     /// Workers in the pool; a failed task avoids the worker it failed on while others exist.
     pub workers: usize,
     pub faults: FaultConfig,
+    /// An attempt that has not reported for this long is given up and run elsewhere
+    /// (a worker stuck in a loop cannot be asked to stop; its driver ends it).
+    pub task_timeout_ms: Option<f64>,
+    /// The job's result is written, a Parquet file per task of its last stage, rather
+    /// than handed back as blocks to keep (a result too large to hold).
+    pub result_as_parquet: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -23,6 +29,8 @@ impl Default for SchedulerConfig {
             max_attempts: 4,
             workers: 1,
             faults: FaultConfig::default(),
+            task_timeout_ms: None,
+            result_as_parquet: false,
         }
     }
 }
@@ -52,6 +60,7 @@ enum TaskState<B> {
     Running {
         worker: WorkerId,
         attempt: u32,
+        started_ms: f64,
     },
     /// The blocks it wrote, one per output partition; `None` for an empty one.
     Done(Vec<Option<B>>),
@@ -160,7 +169,7 @@ impl<B: Clone> Job<B> {
         let mut out = Vec::new();
         for stage in &self.stages {
             for (task, t) in stage.tasks.iter().enumerate() {
-                if let TaskState::Running { worker, attempt } = t.state {
+                if let TaskState::Running { worker, attempt, .. } = t.state {
                     out.push((worker, self.attempt_id(stage.plan.id, task, attempt)));
                 }
             }
@@ -195,6 +204,7 @@ impl<B: Clone> Job<B> {
             && self.config.faults.task_failure_probability > 0.0
             && self.dice.roll() < self.config.faults.task_failure_probability;
         let kill_worker = self.config.faults.kill_worker_at_attempt == Some(self.attempts_started);
+        let hang = self.config.faults.hang_at_attempt == Some(self.attempts_started);
         self.attempts_started += 1;
 
         let stage = &self.stages[stage_index];
@@ -216,16 +226,26 @@ impl<B: Clone> Job<B> {
             task: task_index,
             attempt,
             partition: spec.partition,
-            fragment: stage.plan.fragment.clone(),
+            fragment: spec
+                .fragment
+                .clone()
+                .unwrap_or_else(|| stage.plan.fragment.clone()),
             inputs,
             inject_failure,
             crash_worker: kill_worker,
+            hang,
+            result_as_parquet: self.config.result_as_parquet
+                && stage.plan.output == StageOutput::Result,
         };
         let split = spec.split.clone();
         let input_bytes = spec.input_bytes;
         let task = &mut self.stages[stage_index].tasks[task_index];
         task.attempts += 1;
-        task.state = TaskState::Running { worker, attempt };
+        task.state = TaskState::Running {
+            worker,
+            attempt,
+            started_ms: now_ms,
+        };
         self.events.push(JobEvent::TaskStarted {
             job_id: self.job_id,
             at_ms: self.at(now_ms),
@@ -277,6 +297,24 @@ impl<B: Clone> Job<B> {
                 progress,
             });
         }
+    }
+
+    /// The workers whose attempts have run longer than the task timeout: the driver
+    /// ends them and reports them lost, and their tasks run again elsewhere.
+    pub fn overdue(&self, now_ms: f64) -> Vec<WorkerId> {
+        let Some(timeout) = self.config.task_timeout_ms else {
+            return Vec::new();
+        };
+        self.stages
+            .iter()
+            .flat_map(|s| &s.tasks)
+            .filter_map(|t| match t.state {
+                TaskState::Running {
+                    worker, started_ms, ..
+                } if now_ms - started_ms > timeout => Some(worker),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Records a finished attempt and its blocks (one per output partition, `None` when
@@ -390,6 +428,24 @@ impl<B: Clone> Job<B> {
         }
     }
 
+    /// Stops the job as failed, for a reason outside its tasks (its result grew past
+    /// what the driver can hold).
+    pub fn abort(&mut self, error: UserError, now_ms: f64) {
+        if self.is_running() {
+            self.state = JobState::Failed(error.clone());
+            self.events.push(JobEvent::JobFailed {
+                job_id: self.job_id,
+                at_ms: self.at(now_ms),
+                error,
+            });
+        }
+    }
+
+    /// The id of the stage whose tasks make the job's result.
+    pub fn result_stage(&self) -> Option<usize> {
+        self.stages.last().map(|s| s.plan.id)
+    }
+
     /// The result's blocks in task order, once the job has succeeded.
     pub fn take_result(&mut self) -> Vec<B> {
         if self.state != JobState::Succeeded {
@@ -456,7 +512,9 @@ impl<B: Clone> Job<B> {
             return None;
         }
         match self.stages.get(id.stage)?.tasks.get(id.task)?.state {
-            TaskState::Running { worker, attempt } if attempt == id.attempt => Some(worker),
+            TaskState::Running {
+                worker, attempt, ..
+            } if attempt == id.attempt => Some(worker),
             _ => None,
         }
     }

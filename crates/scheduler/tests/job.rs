@@ -27,6 +27,7 @@ fn stage(
                 split: None,
                 input_bytes: 0,
                 reads,
+                fragment: None,
             })
             .collect(),
         inputs,
@@ -268,6 +269,7 @@ fn injected_faults_spare_the_last_attempt_and_name_the_worker_to_kill() {
         kill_worker_at_attempt: Some(1),
         seed: 3,
         fail_every_attempt: false,
+        hang_at_attempt: None,
     };
     let mut job: Job<Block> = Job::new(
         group_by_plan(),
@@ -310,6 +312,7 @@ fn failing_every_attempt_fails_the_job_after_its_last() {
         kill_worker_at_attempt: None,
         seed: 3,
         fail_every_attempt: true,
+        hang_at_attempt: None,
     };
     let mut job: Job<Block> = Job::new(
         group_by_plan(),
@@ -329,4 +332,37 @@ fn failing_every_attempt_fails_the_job_after_its_last() {
         "{:?}",
         job.state()
     );
+}
+
+#[test]
+fn an_attempt_past_the_timeout_is_overdue_and_its_task_runs_again() {
+    let mut job: Job<Block> = Job::new(
+        group_by_plan(),
+        SchedulerConfig {
+            task_timeout_ms: Some(1_000.0),
+            ..config(2)
+        },
+        0.0,
+    );
+    let stuck = job.assign(1, 0.0).expect("attempt");
+    assert!(job.overdue(999.0).is_empty());
+    assert_eq!(job.overdue(1_001.0), vec![1]);
+    job.worker_lost(1, "did not report within 1 s", 1_001.0);
+    let again = job.assign(2, 1_002.0).expect("the task again");
+    assert_eq!((again.request.task, again.request.attempt), (stuck.request.task, 1));
+}
+
+#[test]
+fn a_task_with_its_own_fragment_is_sent_that_one() {
+    let mut plan = group_by_plan();
+    plan.stages[0].tasks[1].fragment = Some(vec![42]);
+    let mut job: Job<Block> = Job::new(plan, config(1), 0.0);
+    let sent: Vec<Vec<u8>> = (0..3)
+        .map(|_| {
+            let a = job.assign(1, 0.0).expect("a map task");
+            finish(&mut job, &a, 2);
+            a.request.fragment
+        })
+        .collect();
+    assert_eq!(sent, vec![vec![0], vec![42], vec![0]]);
 }

@@ -9,6 +9,7 @@ pub mod ipc;
 pub mod monitor;
 pub mod planner;
 pub mod plans;
+mod proto_fixes;
 pub mod runner;
 pub mod splits;
 pub mod stages;

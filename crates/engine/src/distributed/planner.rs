@@ -1,7 +1,12 @@
 //! From a physical plan to a [`JobPlan`]: the plan cut into stages, each stage's tasks with the input partitions they read, and each fragment
 //! serialized with datafusion-proto for the workers.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
+use datafusion::datasource::source::DataSourceExec;
 
 use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
@@ -20,7 +25,7 @@ use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
 use super::plans::{logical_tree, physical_tree};
 use super::splits::{SplitNames, SplitScans, file_scan};
-use super::stages::{self, CutStage};
+use super::stages::{self, CutStage, task_plan};
 
 /// The session a job is planned in, and the rule that splits its scans (which keeps the
 /// names of the splits it made). DataFusion plans for `options.partitions` tasks per
@@ -93,12 +98,14 @@ pub fn plan_job(
 }
 
 fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
-    let fragment =
-        physical_plan_to_bytes_with_extension_codec(Arc::clone(&stage.fragment), &KilnCodec)?
-            .to_vec();
+    let fragment = super::proto_fixes::unproject_generators(Arc::clone(&stage.fragment))?;
     let task_plan = stage.task_plan();
     let tasks = (0..task_plan.output_partitioning().partition_count())
         .map(|partition| {
+            let own = match own_files_fragment(&fragment, partition)? {
+                Some(plan) => Some(physical_plan_to_bytes_with_extension_codec(plan, &KilnCodec)?.to_vec()),
+                None => None,
+            };
             let mut reads = Vec::new();
             let mut files = Vec::new();
             let mut input_bytes = 0;
@@ -137,14 +144,21 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
                     }
                 }
             });
-            TaskSpec {
+            Ok(TaskSpec {
                 partition,
                 split: (!files.is_empty()).then(|| files.join(", ")),
                 input_bytes,
                 reads,
-            }
+                fragment: own,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
+    // When every task has its own fragment, the stage's is never sent.
+    let fragment = if tasks.iter().all(|t| t.fragment.is_some()) {
+        Vec::new()
+    } else {
+        physical_plan_to_bytes_with_extension_codec(fragment, &KilnCodec)?.to_vec()
+    };
     Ok(StagePlan {
         id: stage.summary.id,
         fragment,
@@ -152,6 +166,53 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
         inputs: stage.summary.inputs.clone(),
         output: stage.summary.output.clone(),
     })
+}
+
+/// The stage's plan for the task that computes `partition`, when the stage scans files
+/// in more than one group: each scan keeps only the files that partition reads, the
+/// other groups left empty (so partition numbers stay). A task of a scan over 10,000
+/// files then decodes its own few dozen, not all of them. `None`: the stage's plan
+/// serves every task.
+fn own_files_fragment(
+    fragment: &Arc<dyn ExecutionPlan>,
+    partition: usize,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let address = |node: &Arc<dyn ExecutionPlan>| Arc::as_ptr(node) as *const () as usize;
+    let mut read: HashMap<usize, usize> = HashMap::new();
+    walk_partition(task_plan(fragment), partition, &mut |node, p| {
+        if file_scan(node).is_some() {
+            read.insert(address(node), p);
+        }
+    });
+    let mut trimmed = false;
+    let plan = Arc::clone(fragment)
+        .transform_up(|node| {
+            let Some(config) = file_scan(&node).filter(|c| c.file_groups.len() > 1) else {
+                return Ok(Transformed::no(node));
+            };
+            let kept = read.get(&address(&node)).copied();
+            let groups = config
+                .file_groups
+                .iter()
+                .enumerate()
+                .map(|(i, group)| {
+                    if Some(i) == kept {
+                        group.clone()
+                    } else {
+                        FileGroup::new(Vec::new())
+                    }
+                })
+                .collect();
+            trimmed = true;
+            let config = FileScanConfigBuilder::from(config.clone())
+                .with_file_groups(groups)
+                .build();
+            Ok(Transformed::yes(
+                DataSourceExec::from_data_source(config) as Arc<dyn ExecutionPlan>
+            ))
+        })?
+        .data;
+    Ok(trimmed.then_some(plan))
 }
 
 /// Visits every node that computing partition `partition` of `node` executes, with the

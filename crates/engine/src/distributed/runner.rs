@@ -74,6 +74,7 @@ pub fn run_job(
         max_attempts: options.max_attempts.max(1),
         workers,
         faults: options.faults.clone(),
+        ..SchedulerConfig::default()
     };
     let mut job: Job<Bytes> = Job::new(plan, config, clock.now_ms());
 

@@ -52,26 +52,33 @@ pub async fn run_task(
     })?;
     let plan = monitored(task_plan(&fragment).clone(), hooks.clone(), started)
         .map_err(|e| EngineError::from(e).to_user(format!("preparing stage {}", request.stage)))?;
-    let context = || {
+    // The files a task scans say where it failed; "reading" only when reading them was
+    // what failed (a division by zero is not the file's fault).
+    let context = |reading: bool| {
         let files = task_files(&plan, request.partition);
-        if files.is_empty() {
-            format!("running stage {} task {}", request.stage, request.task)
-        } else {
-            format!(
-                "running stage {} task {}, reading {}",
-                request.stage,
-                request.task,
+        let (stage, task) = (request.stage, request.task);
+        match (files.is_empty(), reading) {
+            (true, _) => format!("running stage {stage} task {task}"),
+            (false, true) => format!(
+                "running stage {stage} task {task}, reading {}",
                 files.join(", ")
-            )
+            ),
+            (false, false) => format!(
+                "running stage {stage} task {task} (over {})",
+                files.join(", ")
+            ),
         }
     };
 
     let mut written = execute(&fragment, &plan, task_ctx, request, &hooks)
         .await
         .map_err(|e| match e {
-            Stop::Engine(e) => e.to_user(context()),
+            Stop::Engine(e) => {
+                let reading = e.is_read_error();
+                e.to_user(context(reading))
+            }
             Stop::Stopped(reason) => UserError {
-                context: context(),
+                context: context(true),
                 message: reason,
                 location: None,
             },
@@ -123,15 +130,28 @@ async fn execute(
     let mut writers: Vec<BlockWriter> = (0..outputs)
         .map(|_| BlockWriter::new(schema.clone()))
         .collect();
+    // A result saved to disk: this task's part, as the Parquet file it will be.
+    let mut parquet = match (request.result_as_parquet, &partitioner) {
+        (true, None) => Some(
+            parquet::arrow::ArrowWriter::try_new(
+                Vec::new(),
+                schema.clone(),
+                Some(crate::results::parquet_properties()),
+            )
+            .map_err(|e| Stop::Engine(e.into()))?,
+        ),
+        _ => None,
+    };
 
     let mut stream = plan.execute(request.partition, task_ctx)?;
     let mut rows_out = 0u64;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         rows_out += batch.num_rows() as u64;
-        match &mut partitioner {
-            Some(p) => p.partition(batch, |bucket, part| writers[bucket].write(&part))?,
-            None => writers[0].write(&batch)?,
+        match (&mut partitioner, &mut parquet) {
+            (Some(p), _) => p.partition(batch, |bucket, part| writers[bucket].write(&part))?,
+            (None, Some(file)) => file.write(&batch).map_err(|e| Stop::Engine(e.into()))?,
+            (None, None) => writers[0].write(&batch)?,
         }
         if request.inject_failure {
             return Err(Stop::Stopped(format!(
@@ -158,6 +178,14 @@ async fn execute(
         rows_out,
         ..Default::default()
     };
+    if let Some(file) = parquet {
+        let bytes = file.into_inner().map_err(|e| Stop::Engine(e.into()))?;
+        metrics.output_bytes = bytes.len() as u64;
+        return Ok(TaskOutcome {
+            blocks: vec![bytes],
+            metrics,
+        });
+    }
     let mut blocks = Vec::with_capacity(writers.len());
     for writer in writers {
         let rows = writer.rows();

@@ -25,20 +25,39 @@ async fn engine() -> Engine {
     engine
 }
 
+/// Plans with splits so small that each file is a task of its own (small files are
+/// otherwise packed into one task, see `small_files_are_packed_into_one_task`).
 async fn stages(sql: &str) -> kiln_protocol::StageGraph {
     let mut engine = engine().await;
     let options = JobOptions {
         partitions: 4,
-        ..Default::default()
+        split_bytes: 1,
     };
     engine.plan_job(sql, &options).await.unwrap().graph
 }
 
 #[tokio::test]
+async fn small_files_are_packed_into_one_task() {
+    let mut engine = engine().await;
+    let options = JobOptions {
+        partitions: 4,
+        ..Default::default()
+    };
+    let graph = engine
+        .plan_job("SELECT name, count(*) FROM trips GROUP BY name", &options)
+        .await
+        .unwrap()
+        .graph;
+    // Two files of a few KB, each counted with Spark's 4 MB open cost, fit one split.
+    assert_eq!(graph.stages[0].tasks, 1, "{}", render(&graph));
+}
+
+#[tokio::test]
 async fn a_group_by_is_two_stages_with_one_shuffle() {
     let graph = stages("SELECT name, count(*) FROM trips GROUP BY name").await;
-    // The scan runs one task per file: both files are far below the size at which
-    // DataFusion splits a file by byte range. The shuffle then has the 4 partitions asked for.
+    // The scan runs one task per file (splits of 1 byte: no file is packed with
+    // another, and neither has more than one row group). The shuffle then has the 4
+    // partitions asked for.
     assert_eq!(
         render(&graph),
         "\
@@ -94,7 +113,7 @@ async fn a_join_of_two_large_tables_is_three_stages_of_shuffles() {
     let mut engine = engine().await;
     let options = JobOptions {
         partitions: 4,
-        ..Default::default()
+        split_bytes: 1,
     };
     engine
         .context()
@@ -164,4 +183,29 @@ stage 1: 1 task, reads stage 0 -> result
       GatherRead
 "
     );
+}
+
+#[tokio::test]
+async fn each_scan_task_carries_only_its_own_files() {
+    let mut engine = engine().await;
+    let options = JobOptions {
+        partitions: 4,
+        split_bytes: 1,
+    };
+    let plan = engine
+        .plan_job("SELECT name, count(*) FROM trips GROUP BY name", &options)
+        .await
+        .unwrap();
+    let scan = &plan.stages[0];
+    assert_eq!(scan.tasks.len(), 2);
+    assert!(scan.fragment.is_empty(), "no task needs the stage's fragment");
+    for (task, mine, other) in [(0, "part-0", "part-1"), (1, "part-1", "part-0")] {
+        let own = scan.tasks[task].fragment.as_deref().expect("its own fragment");
+        let text = String::from_utf8_lossy(own);
+        assert!(text.contains(mine), "task {task} reads {mine}");
+        assert!(!text.contains(other), "task {task} does not carry {other}");
+    }
+    // The reduce stage scans nothing: its tasks share the stage's fragment.
+    assert!(plan.stages[1].tasks.iter().all(|t| t.fragment.is_none()));
+    assert!(!plan.stages[1].fragment.is_empty());
 }
