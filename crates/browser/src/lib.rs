@@ -3,8 +3,12 @@
 //! Only this crate knows about the browser; the engine underneath does not.
 #![cfg(target_arch = "wasm32")]
 
+mod allocator;
 mod file_source;
 mod lake;
 mod worker;
 
 pub use worker::handle_message;
+
+#[global_allocator]
+static ALLOCATOR: allocator::Reporting = allocator::Reporting;

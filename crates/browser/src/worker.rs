@@ -405,6 +405,13 @@ async fn handle(
             Ok(Reply::new(ResponseBody::Registered { rejected }))
         }
         RequestBody::RunTask { task } => {
+            if task.hang {
+                // Fault injection: a task that never reports. The worker is stuck for
+                // good; only the page's task timeout, which ends it, gets the task done.
+                loop {
+                    std::hint::spin_loop();
+                }
+            }
             if task.crash_worker {
                 // Fault injection: the instance traps (panic = abort) as a real crash
                 // would; the page must notice, replace this worker and rerun the task.
