@@ -624,7 +624,15 @@ pub fn App() -> Html {
                         <Console run={run} on_show_job={on_console_job} on_save={on_console_save} />
                     }
                     if let Some(error) = state.error.clone() {
-                        <ErrorPanel error={error} on_dismiss={on_dismiss_error} />
+                        <ErrorPanel error={error.clone()} on_dismiss={on_dismiss_error}
+                            on_write_to_folder={{
+                                let (client, settings, sql) = (client.clone(), state.settings.clone(), error.sql.clone());
+                                Callback::from(move |folder: js_sys::Promise| {
+                                    if let Some(sql) = &sql {
+                                        client.run_sql_to_folder(sql.clone(), settings.clone(), folder);
+                                    }
+                                })
+                            }} />
                     }
                     <JobPanel settings={state.settings.clone()} jobs={state.jobs.clone()}
                         shown={state.shown_job} view={state.job_view}
@@ -657,8 +665,18 @@ pub fn App() -> Html {
                                 None if state.query_running() => html! {
                                     <p class="empty">{"Running…"}</p>
                                 },
-                                None => html! {
-                                    <p class="empty">{"Run a query to see its result here."}</p>
+                                None => match &state.written {
+                                    Some(w) => html! {
+                                        <p class="empty written" data-testid="written-result" data-parts={w.parts.to_string()}>
+                                            { format!("The result was written into {}: {} Parquet file{} ({}) in {}, and _SUCCESS.",
+                                                w.folder, w.parts, if w.parts == 1 { "" } else { "s" },
+                                                crate::format::human_bytes(w.bytes), crate::format::elapsed_ms(w.elapsed_ms)) }
+                                            if let Some(e) = &w.error { <span class="invalid-hint">{ format!(" But: {e}") }</span> }
+                                        </p>
+                                    },
+                                    None => html! {
+                                        <p class="empty">{"Run a query to see its result here."}</p>
+                                    },
                                 },
                             },
                             View::Chart => match state.result.clone() {

@@ -17,6 +17,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, WorkerType};
 use yew::Callback;
 
+mod disk_result;
 mod lake_maker;
 mod scheduled_runs;
 mod stream_runner;
@@ -92,6 +93,10 @@ struct Inner {
     settings_override: Option<RunSettings>,
     program_job_of_run: bool,
     stream: stream_runner::StreamQueue,
+    /// The job whose result is being written into a folder.
+    disk: Option<disk_result::DiskResult>,
+    /// Checks running attempts against the task timeout, once a second.
+    timeout_tick: Option<Closure<dyn FnMut()>>,
 }
 
 struct Saving {
@@ -181,6 +186,8 @@ impl EngineClient {
                 settings_override: None,
                 program_job_of_run: false,
                 stream: Default::default(),
+                disk: None,
+                timeout_tick: None,
             })),
         }
     }
@@ -362,7 +369,7 @@ impl EngineClient {
             .inner
             .borrow_mut()
             .runner
-            .start(id, plan, &settings, PAGE_SIZE);
+            .start(id, plan, &settings, PAGE_SIZE, false);
         self.apply_effects(effects);
     }
 
@@ -408,6 +415,22 @@ impl EngineClient {
         let workers = self.inner.borrow().settings.workers;
         let pool = WorkerPool::new(module.clone(), workers, on_event);
         self.inner.borrow_mut().runner.pool = Some(pool);
+        // Once a second, attempts silent past the task timeout are given up.
+        let weak = Rc::downgrade(&self.inner);
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                let client = EngineClient { inner };
+                let effects = client.inner.borrow_mut().runner.check_timeouts();
+                client.apply_effects(effects);
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                1000,
+            );
+        }
+        self.inner.borrow_mut().timeout_tick = Some(tick);
     }
 
     fn on_pool_event(&self, event: PoolEvent) {
@@ -443,8 +466,16 @@ impl EngineClient {
                         self.inner.borrow_mut().queue.push_back(out);
                     }
                 }
+                Effect::ResultPart { part, bytes } => self.write_part(part, bytes),
+                Effect::Written {
+                    parts, elapsed_ms, ..
+                } => {
+                    self.flush_events();
+                    self.disk_job_done(parts, elapsed_ms);
+                }
                 Effect::Fail { request_id, error } => {
                     self.flush_events();
+                    self.disk_job_failed(request_id);
                     self.run_failed(request_id, &error);
                     self.dispatch(Action::Received(Response {
                         id: request_id,
@@ -739,6 +770,7 @@ impl EngineClient {
     fn spawn_worker(&self, module: &JsValue) -> Result<(), JsValue> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
+        options.set_name("kiln planner");
         let worker = Worker::new_with_options(WORKER_SCRIPT, &options)?;
         let generation = {
             let mut inner = self.inner.borrow_mut();
@@ -865,11 +897,14 @@ impl EngineClient {
                 } else {
                     PAGE_SIZE
                 };
-                let effects =
-                    self.inner
-                        .borrow_mut()
-                        .runner
-                        .start(response.id, plan, &settings, page_size);
+                let to_disk = self.is_disk_job(response.id);
+                let effects = self.inner.borrow_mut().runner.start(
+                    response.id,
+                    plan,
+                    &settings,
+                    page_size,
+                    to_disk,
+                );
                 self.apply_effects(effects);
                 return;
             }

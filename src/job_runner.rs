@@ -21,6 +21,25 @@ pub struct RunSettings {
     /// Not a panel setting: a scheduled run's injected failure fails the whole job.
     #[serde(skip)]
     pub fail_every_attempt: bool,
+    /// An attempt silent for this long is given up: its worker is ended and the task
+    /// runs elsewhere.
+    #[serde(default = "default_timeout")]
+    pub task_timeout_s: u64,
+    /// Fault injection: the second task attempt of a job never reports.
+    #[serde(default)]
+    pub hang_a_task: bool,
+    /// A result larger than this stops its job: the page would run out of memory
+    /// holding it; it can be written into a folder instead.
+    #[serde(default = "default_result_limit")]
+    pub result_limit_mb: u64,
+}
+
+fn default_timeout() -> u64 {
+    300
+}
+
+fn default_result_limit() -> u64 {
+    1024
 }
 
 impl RunSettings {
@@ -36,6 +55,9 @@ impl RunSettings {
             fail_probability: 0.0,
             kill_a_worker: false,
             fail_every_attempt: false,
+            task_timeout_s: default_timeout(),
+            hang_a_task: false,
+            result_limit_mb: default_result_limit(),
         }
     }
 
@@ -54,6 +76,9 @@ impl RunSettings {
             SettingChange::SplitMb(mb) => self.split_mb = mb.clamp(1, 4096),
             SettingChange::FailPercent(p) => self.fail_probability = (p / 100.0).clamp(0.0, 1.0),
             SettingChange::CrashAWorker(on) => self.kill_a_worker = on,
+            SettingChange::TaskTimeoutS(s) => self.task_timeout_s = s.clamp(1, 86_400),
+            SettingChange::HangATask(on) => self.hang_a_task = on,
+            SettingChange::ResultLimitMb(mb) => self.result_limit_mb = mb.clamp(1, 1 << 20),
         }
     }
 }
@@ -65,6 +90,9 @@ pub enum SettingChange {
     SplitMb(u64),
     FailPercent(f64),
     CrashAWorker(bool),
+    TaskTimeoutS(u64),
+    HangATask(bool),
+    ResultLimitMb(u64),
 }
 
 pub enum Effect {
@@ -80,7 +108,15 @@ pub enum Effect {
         request_id: RequestId,
         error: UserError,
     },
+    /// A task of a job whose result goes to disk wrote its part (a Parquet file).
+    ResultPart { part: usize, bytes: Uint8Array },
+    /// That job is done: every part was handed over.
+    Written { parts: usize, elapsed_ms: f64 },
 }
+
+/// The context of the error that stops a job whose result outgrew the limit; the page
+/// offers to write the result into a folder instead.
+pub const RESULT_TOO_LARGE: &str = "keeping the result";
 
 struct RunningJob {
     request_id: RequestId,
@@ -88,6 +124,12 @@ struct RunningJob {
     result_schema: Vec<u8>,
     started_ms: f64,
     page_size: u64,
+    /// The result goes to disk, part by part, not to the planning worker.
+    to_disk: bool,
+    parts: usize,
+    /// Bytes of result blocks held so far, and the most the page will hold.
+    result_bytes: u64,
+    result_limit: u64,
 }
 
 #[derive(Default)]
@@ -95,6 +137,18 @@ pub struct JobRunner {
     pub pool: Option<PoolRef>,
     job: Option<RunningJob>,
     seed: u64,
+}
+
+fn result_too_large(bytes: u64, limit: u64) -> UserError {
+    UserError {
+        context: RESULT_TOO_LARGE.into(),
+        message: format!(
+            "the result passed {} MB, more than the {} MB this page holds (the result limit in the job settings), so the job was stopped before the tab ran out of memory. Write it into a folder instead: each task then saves its part as a Parquet file, and nothing is held",
+            bytes >> 20,
+            limit >> 20
+        ),
+        location: None,
+    }
 }
 
 fn now_ms() -> f64 {
@@ -114,6 +168,7 @@ impl JobRunner {
         plan: JobPlan,
         settings: &RunSettings,
         page_size: u64,
+        to_disk: bool,
     ) -> Vec<Effect> {
         let Some(pool) = &self.pool else {
             return vec![Effect::Fail {
@@ -125,6 +180,8 @@ impl JobRunner {
                 },
             }];
         };
+        // After workers kept dying on start, a new job is the moment to try again.
+        pool.borrow_mut().restart(settings.workers);
         self.seed += 1;
         let config = SchedulerConfig {
             max_attempts: 4,
@@ -135,7 +192,11 @@ impl JobRunner {
                 kill_worker_at_attempt: settings.kill_a_worker.then_some(2),
                 seed: self.seed,
                 fail_every_attempt: settings.fail_every_attempt,
+                // The second attempt: the first may be a one-task job's only one.
+                hang_at_attempt: settings.hang_a_task.then_some(1),
             },
+            task_timeout_ms: Some(settings.task_timeout_s as f64 * 1000.0),
+            result_as_parquet: to_disk,
         };
         let result_schema = plan.result_schema.clone();
         let now = now_ms();
@@ -145,6 +206,10 @@ impl JobRunner {
             result_schema,
             started_ms: now,
             page_size,
+            to_disk,
+            parts: 0,
+            result_bytes: 0,
+            result_limit: settings.result_limit_mb.saturating_mul(1 << 20),
         });
         self.pump()
     }
@@ -164,16 +229,70 @@ impl JobRunner {
                 blocks,
                 ..
             } => {
+                let mut effects = Vec::new();
+                let blocks = if Some(attempt.stage) == job.result_stage() {
+                    if running.to_disk {
+                        // Handed to the disk at once, never held.
+                        for bytes in blocks {
+                            effects.push(Effect::ResultPart {
+                                part: attempt.task,
+                                bytes,
+                            });
+                            running.parts += 1;
+                        }
+                        Vec::new()
+                    } else {
+                        running.result_bytes += blocks.iter().map(|b| b.byte_length() as u64).sum::<u64>();
+                        if running.result_bytes > running.result_limit {
+                            job.abort(result_too_large(running.result_bytes, running.result_limit), now);
+                        }
+                        blocks
+                    }
+                } else {
+                    blocks
+                };
                 let blocks = blocks
                     .into_iter()
                     .map(|b| (b.byte_length() > 0).then_some(b))
                     .collect();
                 job.finished(attempt, metrics, blocks, now);
+                effects.extend(self.pump());
+                return effects;
             }
             PoolEvent::TaskFailed { attempt, error, .. } => job.failed(attempt, error, now),
             PoolEvent::WorkerLost { worker, reason } => job.worker_lost(worker, &reason, now),
+            PoolEvent::PoolDown { reason } => job.abort(
+                UserError {
+                    context: "starting the engine's workers".into(),
+                    message: reason,
+                    location: None,
+                },
+                now,
+            ),
             // Not a job's: the lake builder's.
             PoolEvent::LakeFileMade { .. } | PoolEvent::RequestFailed { .. } => {}
+        }
+        self.pump()
+    }
+
+    /// Gives up attempts silent for longer than the task timeout: their workers are
+    /// ended (a wasm task cannot be interrupted) and their tasks run elsewhere.
+    pub fn check_timeouts(&mut self) -> Vec<Effect> {
+        let now = now_ms();
+        let (Some(running), Some(pool)) = (&mut self.job, &self.pool) else {
+            return Vec::new();
+        };
+        let overdue = running.job.overdue(now);
+        if overdue.is_empty() {
+            return Vec::new();
+        }
+        for worker in overdue {
+            pool.borrow_mut().kill(worker);
+            running.job.worker_lost(
+                worker,
+                "its task did not report within the task timeout: the worker was ended, and the task runs again elsewhere",
+                now,
+            );
         }
         self.pump()
     }
@@ -226,6 +345,10 @@ impl JobRunner {
         let request_id = running.request_id;
         match running.job.state().clone() {
             JobState::Running => return effects,
+            JobState::Succeeded if running.to_disk => effects.push(Effect::Written {
+                parts: running.parts,
+                elapsed_ms: now - running.started_ms,
+            }),
             JobState::Succeeded => {
                 let blocks = running.job.take_result();
                 effects.push(Effect::Finish {

@@ -110,15 +110,15 @@ pub const LESSONS: &[Lesson] = &[
         id: "partitions-and-tasks",
         title: "Partitions, splits and tasks",
         text: &[
-            "A job's input is cut into splits — runs of row groups of about the split size — and each split is a task. Tasks of a stage run at the same time, one per worker.",
-            "With a split size larger than every file, each file is one split: count the tasks of the scan stage.",
+            "A job's input is cut into splits, and each split is a task; tasks of a stage run at the same time, one per worker. A big file is cut into runs of row groups of about the split size; small files are packed together up to it, each counted with an open cost of 4 MB (Spark's openCostInBytes).",
+            "With splits of 1 MB, no two files share a task, and each row group of 1 MB or more is a split of its own: count the tasks of the scan stage.",
         ],
         job: Some(LessonJob {
             mode: EditorMode::Sql,
             text: "SELECT count(*) AS long_trips FROM yellow WHERE trip_distance > 5",
             settings: StepSettings {
                 partitions: None,
-                split_mb: 1024,
+                split_mb: 1,
                 fail_percent: 0.0,
             },
         }),

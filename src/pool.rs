@@ -46,7 +46,14 @@ pub enum PoolEvent {
     },
     /// A request other than a task failed in `worker`.
     RequestFailed { worker: WorkerId, error: UserError },
+    /// Workers kept dying before they were ready, so the pool stopped replacing them:
+    /// nothing can run until the next job starts the pool again.
+    PoolDown { reason: String },
 }
+
+/// Workers in a row that may die before they are ready before the pool stops
+/// replacing them (a broken worker script would otherwise respawn forever).
+const MAX_FAILED_STARTS: u32 = 4;
 
 struct PoolWorker {
     id: WorkerId,
@@ -68,6 +75,8 @@ pub struct WorkerPool {
     next_request: u64,
     on_event: Callback<PoolEvent>,
     this: Weak<RefCell<WorkerPool>>,
+    /// Workers that died before they were ready since one last became ready.
+    failed_starts: u32,
 }
 
 pub type PoolRef = Rc<RefCell<WorkerPool>>;
@@ -83,6 +92,7 @@ impl WorkerPool {
                 next_request: 1,
                 on_event,
                 this: this.clone(),
+                failed_starts: 0,
             })
         });
         pool.borrow_mut().resize(size);
@@ -114,6 +124,20 @@ impl WorkerPool {
                 }
             }
         }
+    }
+
+    /// Starts the pool again after it gave up replacing workers that died on start
+    /// (the job about to run is the user's new attempt), then sizes it.
+    pub fn restart(&mut self, size: usize) {
+        if self.failed_starts >= MAX_FAILED_STARTS {
+            self.failed_starts = 0;
+        }
+        self.resize(size);
+    }
+
+    /// Whether the pool stopped replacing workers that die before they are ready.
+    fn gave_up(&self) -> bool {
+        self.failed_starts >= MAX_FAILED_STARTS
     }
 
     /// Workers ready for a task.
@@ -189,7 +213,11 @@ impl WorkerPool {
         };
         let dead = self.workers.remove(at);
         end(&dead.worker);
+        if !dead.ready {
+            self.failed_starts += 1;
+        }
         if !dead.retiring
+            && !self.gave_up()
             && let Err(e) = self.spawn()
         {
             web_sys::console::error_1(&format!("replacing a pool worker: {}", describe(&e)).into());
@@ -209,8 +237,10 @@ impl WorkerPool {
     fn spawn(&mut self) -> Result<(), JsValue> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)?;
         let id = self.next_id;
+        // The name shows in the browser's devtools (and lets tests tell the pool apart).
+        options.set_name(&format!("kiln pool worker {id}"));
+        let worker = Worker::new_with_options(WORKER_SCRIPT, &options)?;
         self.next_id += 1;
         let this = self.this.clone();
         let on_message = Closure::<dyn FnMut(Event)>::new({
@@ -228,7 +258,10 @@ impl WorkerPool {
                     .dyn_ref::<ErrorEvent>()
                     .map(|e| e.message())
                     .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| "the worker failed".into());
+                    .unwrap_or_else(|| {
+                        "the worker failed to load or start (its script could not be fetched or run)"
+                            .into()
+                    });
                 lose(&pool, id, detail);
             }
         });
@@ -317,14 +350,32 @@ fn emit(pool: &PoolRef, event: PoolEvent) {
 
 fn lose(pool: &PoolRef, worker: WorkerId, reason: String) {
     pool.borrow_mut().kill(worker);
-    emit(pool, PoolEvent::WorkerLost { worker, reason });
-    emit(pool, PoolEvent::Idle);
+    let down = {
+        let p = pool.borrow();
+        p.gave_up() && p.workers.is_empty()
+    };
+    emit(
+        pool,
+        PoolEvent::WorkerLost {
+            worker,
+            reason: reason.clone(),
+        },
+    );
+    if down {
+        let reason = format!(
+            "{MAX_FAILED_STARTS} engine workers in a row died before they were ready, so no more are started until the next job; the last one said: {reason}"
+        );
+        emit(pool, PoolEvent::PoolDown { reason });
+    } else {
+        emit(pool, PoolEvent::Idle);
+    }
 }
 
 fn on_message(pool: &PoolRef, worker: WorkerId, data: JsValue) {
     let field = |name: &str| Reflect::get(&data, &name.into()).unwrap_or(JsValue::UNDEFINED);
     match field("kind").as_string().as_deref() {
         Some("ready") if pool.borrow_mut().set_state(worker, true, false) => {
+            pool.borrow_mut().failed_starts = 0;
             emit(pool, PoolEvent::Idle);
         }
         Some("fatal") => {

@@ -281,6 +281,18 @@ pub struct PipelineInfo {
     pub preview: Option<usize>,
 }
 
+/// A result written into a folder instead of being kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WrittenResult {
+    pub request: RequestId,
+    pub folder: String,
+    pub parts: usize,
+    pub bytes: u64,
+    pub elapsed_ms: f64,
+    /// A part or the `_SUCCESS` marker that could not be written.
+    pub error: Option<String>,
+}
+
 /// The Spark export panel.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SparkExportView {
@@ -327,6 +339,8 @@ pub struct AppState {
     pub stream: Option<Rc<crate::stream::StreamState>>,
     /// The link the job was last shared as, while its note shows.
     pub shared_url: Option<String>,
+    /// The last result written into a folder rather than kept.
+    pub written: Option<WrittenResult>,
 }
 
 /// The views of a job, one at a time.
@@ -405,6 +419,8 @@ pub enum Action {
     Schedule(crate::schedule::ScheduleState),
     /// The job was shared as this link (empty: the note is closed).
     Shared(String),
+    /// A job's result was written into a folder, part by part.
+    ResultWritten(WrittenResult),
     RunUpdate(crate::schedule::RunUpdate),
     StreamStarted(crate::stream::StreamSpec),
 }
@@ -437,6 +453,7 @@ impl AppState {
             schedule: Rc::new(crate::schedule::ScheduleState::default()),
             stream: None,
             shared_url: None,
+            written: None,
             settings,
             jobs: Vec::new(),
             shown_job: None,
@@ -563,6 +580,7 @@ impl AppState {
                         self.error = None;
                         self.view = View::Results;
                         self.program_run = None;
+                        self.written = None;
                     }
                     Pending::Program => {
                         self.error = None;
@@ -661,6 +679,12 @@ impl AppState {
             Action::Lake(status) => self.lake = Some(status),
             Action::Schedule(schedule) => self.schedule = Rc::new(schedule),
             Action::Shared(url) => self.shared_url = (!url.is_empty()).then_some(url),
+            Action::ResultWritten(written) => {
+                self.in_flight.retain(|(id, _)| *id != written.request);
+                self.result = None;
+                self.view = View::Results;
+                self.written = Some(written);
+            }
             Action::RunUpdate(update) => Rc::make_mut(&mut self.schedule).update(update),
             Action::StreamStarted(spec) => {
                 self.stream = Some(Rc::new(crate::stream::StreamState::new(spec)))

@@ -9,6 +9,8 @@ use crate::state::ShownError;
 pub struct Props {
     pub error: ShownError,
     pub on_dismiss: Callback<()>,
+    /// For a result too large to keep: run the job again into a folder the user picks.
+    pub on_write_to_folder: Callback<js_sys::Promise>,
 }
 
 #[component]
@@ -27,6 +29,22 @@ pub fn ErrorPanel(props: &Props) -> Html {
                 <button class="icon-button" title="Dismiss" aria-label="Dismiss error" onclick={dismiss}>{"×"}</button>
             </div>
             <pre class="error-message" data-testid="error-message">{ error.message.clone() }</pre>
+            if error.context == crate::job_runner::RESULT_TOO_LARGE && props.error.sql.is_some() {
+                <div class="error-actions">
+                    <button class="button small primary" data-testid="write-to-folder"
+                        onclick={{
+                            let on = props.on_write_to_folder.clone();
+                            Callback::from(move |_: MouseEvent| {
+                                // The picker opens inside the click, or not at all.
+                                if let Ok(promise) = crate::save::pick_folder() {
+                                    on.emit(promise);
+                                }
+                            })
+                        }}>
+                        {"Write the result into a folder…"}
+                    </button>
+                </div>
+            }
             { match (marked, &error.location) {
                 (Some(m), _) => html! {
                     <div class="error-location" data-testid="error-location">

@@ -63,6 +63,19 @@ pub fn JobPanel(props: &Props) -> Html {
             .is_some_and(|i| i.checked());
         SettingChange::CrashAWorker(checked)
     });
+    let on_hang = props.on_settings.reform(|e: Event| {
+        let checked = e
+            .target_dyn_into::<HtmlInputElement>()
+            .is_some_and(|i| i.checked());
+        SettingChange::HangATask(checked)
+    });
+    let whole = |f: fn(u64) -> SettingChange| {
+        props.on_settings.reform(move |text: String| {
+            f(text.trim().parse::<f64>().map_or(0, |n| n.max(0.0) as u64))
+        })
+    };
+    let on_timeout = whole(SettingChange::TaskTimeoutS);
+    let on_limit = whole(SettingChange::ResultLimitMb);
     let on_load = {
         let on_load_events = props.on_load_events.clone();
         Callback::from(move |e: Event| {
@@ -167,6 +180,17 @@ pub fn JobPanel(props: &Props) -> Html {
                         onchange={on_kill} />
                     {" Crash a worker mid-job"}
                 </label>
+                <label title="Fault injection: the job's second task attempt never reports; the task timeout gives it up and runs it elsewhere">
+                    <input type="checkbox" data-testid="hang-task" checked={settings.hang_a_task}
+                        onchange={on_hang} />
+                    {" Hang a task"}
+                </label>
+                <NumberField label="Task timeout s" testid="task-timeout"
+                    title="An attempt silent this long is given up and its task runs on another worker"
+                    value={settings.task_timeout_s.to_string()} min="1" on_commit={on_timeout} />
+                <NumberField label="Result limit MB" testid="result-limit"
+                    title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
+                    value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
                 <label class="load-events link" title="Replay a saved event log in these views">
                     {"Load event log…"}
                     <input type="file" accept=".json,application/json" data-testid="load-events"

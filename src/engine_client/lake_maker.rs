@@ -61,6 +61,13 @@ impl EngineClient {
         let keep = self.inner.borrow().lake_keep;
         let build = LakeBuild::new(config, keep, files, now_ms());
         self.inner.borrow_mut().lake = Some(build);
+        let (pool, workers) = {
+            let inner = self.inner.borrow();
+            (inner.runner.pool.clone(), inner.settings.workers)
+        };
+        if let Some(pool) = pool {
+            pool.borrow_mut().restart(workers);
+        }
         self.report_lake(LakePhase::Making);
         self.pump_lake();
     }
@@ -121,6 +128,12 @@ impl EngineClient {
             PoolEvent::WorkerLost { worker, reason } => {
                 if let Some(build) = self.inner.borrow_mut().lake.as_mut() {
                     build.failed(*worker, &format!("the worker was lost: {reason}"));
+                }
+                self.check_lake();
+            }
+            PoolEvent::PoolDown { reason } => {
+                if let Some(build) = self.inner.borrow_mut().lake.as_mut() {
+                    build.fail(reason.clone());
                 }
                 self.check_lake();
             }
