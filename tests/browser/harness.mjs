@@ -65,19 +65,22 @@ export function withPage(setup) {
   return session;
 }
 
-/** Opens the page and waits until the engine worker is ready. Collects page errors. */
-export async function openPage(browser, url) {
+/** Opens the page and waits until the engine worker is ready. Collects page errors.
+ *  `init` runs in the page before its own scripts (as `page.addInitScript`). */
+export async function openPage(browser, url, { init } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
+  // On the context, so a page opened later in it (after a crash) has them too.
+  if (init) await context.addInitScript(init);
   // What the page's Content-Security-Policy refused, for the checks after the tests.
-  await page.addInitScript(() => {
+  await context.addInitScript(() => {
     window.kilnCspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {
       window.kilnCspViolations.push(`${e.violatedDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
     });
   });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
   await page.goto(url);
   await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 60_000 });
   return page;

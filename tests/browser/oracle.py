@@ -15,6 +15,14 @@
     oracle.py pyspark PROGRAM DIR VAR     -> runs a PySpark program in PySpark (local mode)
                                              from DIR (its relative paths are below it);
                                              prints the columns and rows VAR holds
+    oracle.py bad-files DIR SRC           -> writes damaged and odd files made from the
+                                             Parquet file SRC into DIR; prints what each is
+    oracle.py many-files DIR N            -> N tiny Parquet files of one table in DIR
+    oracle.py sparse-big SRC DST BYTES    -> SRC with BYTES of nothing (sparse) between its
+                                             data and its footer: a valid file past 4 GB
+    oracle.py schema-files DIR            -> files of one table whose columns differ: one
+                                             adds a column, one changes a column's type
+    oracle.py arrow-rows FILE             -> the rows pyarrow reads from FILE, or its error
     oracle.py spark-script SCRIPT INPUT OUTPUT
                                           -> runs a script Kiln exported, as spark-submit
                                              would (`--input INPUT --output OUTPUT`), then
@@ -86,8 +94,11 @@ def query(sql, tables):
     con = duckdb.connect()
     for spec in tables:
         name, path = spec.split("=", 1)
-        if os.path.isdir(path):
-            source = f"read_parquet('{path}/**/*.parquet', hive_partitioning = true)"
+        if "|" in path:
+            files = ", ".join(f"'{p}'" for p in path.split("|"))
+            source = f"read_parquet([{files}], union_by_name = true)"
+        elif os.path.isdir(path):
+            source = f"read_parquet('{path}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
         elif path.endswith(".csv") or path.endswith(".csv.gz"):
             source = f"read_csv_auto('{path}')"
         else:
@@ -242,6 +253,81 @@ def spark_script(script, input_dir, output_dir):
             "rows": [[plain(v) for v in r.values()] for r in table.to_pylist()]}
 
 
+def bad_files(out, src):
+    """Damaged and odd files made from a good Parquet file, each with what it is."""
+    import pyarrow as pa
+
+    os.makedirs(out, exist_ok=True)
+    b = open(src, "rb").read()
+    flen = int.from_bytes(b[-8:-4], "little")
+    fstart = len(b) - 8 - flen
+    made = {}
+
+    def put(name, data, what):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+        made[name] = what
+
+    put("empty.parquet", b"", "empty")
+    put("bad_magic.parquet", b"XXXX" + b[4:], "starts with")
+    put("footer_cut.parquet", b[: len(b) - 20], "truncated")
+    # The footer intact, the data it points at cut away.
+    put("data_cut.parquet", b[: fstart // 3] + b[fstart:], "past its end")
+    put("text.parquet", b"name,age\nann,3\n" * 20, "not a Parquet file")
+    put("data.orc", b"ORC" + b"\0" * 100, "ORC files are not read")
+    # LZO: the codec field of the column's metadata rewritten (UNCOMPRESSED -> LZO).
+    plain = os.path.join(out, "plain.tmp")
+    pq.write_table(pa.table({"id": list(range(10))}), plain, compression="none")
+    p = bytearray(open(plain, "rb").read())
+    os.remove(plain)
+    pflen = int.from_bytes(p[-8:-4], "little")
+    pstart = len(p) - 8 - pflen
+    at = p.find(b"\x15\x00", pstart)
+    p[at + 1] = 0x06
+    put("lzo.parquet", bytes(p), "LZO")
+    return made
+
+
+def many_files(out, n):
+    import pyarrow as pa
+
+    os.makedirs(out, exist_ok=True)
+    for i in range(n):
+        pq.write_table(pa.table({"id": [i], "part": [i % 7]}), os.path.join(out, f"part-{i:05d}.parquet"))
+    return n
+
+
+def sparse_big(src, dst, gap):
+    b = open(src, "rb").read()
+    flen = int.from_bytes(b[-8:-4], "little")
+    fstart = len(b) - 8 - flen
+    with open(dst, "wb") as f:
+        f.write(b[:fstart])
+        # A hole: no disk used, and nothing in the footer points into it.
+        f.seek(fstart + gap)
+        f.write(b[fstart:])
+    return os.path.getsize(dst)
+
+
+def schema_files(out):
+    import pyarrow as pa
+
+    os.makedirs(out, exist_ok=True)
+    pq.write_table(pa.table({"id": pa.array([1, 2, 3], pa.int64()), "fare": [10.5, 20.0, 7.25]}),
+                   os.path.join(out, "a.parquet"))
+    pq.write_table(pa.table({"id": pa.array([4, 5], pa.int64()), "fare": [3.0, 4.5], "tip": [1.0, None]}),
+                   os.path.join(out, "b.parquet"))
+    pq.write_table(pa.table({"id": ["six"], "fare": [6.0]}), os.path.join(out, "c.parquet"))
+    return {"merged": ["a.parquet", "b.parquet"], "clash": "c.parquet", "column": "id"}
+
+
+def arrow_rows(path):
+    try:
+        return {"rows": pq.read_table(path).num_rows}
+    except Exception as e:  # noqa: BLE001 - any failure is the answer
+        return {"error": str(e)}
+
+
 def main():
     command, rest = sys.argv[1], sys.argv[2:]
     if command == "describe":
@@ -256,6 +342,16 @@ def main():
         print(json.dumps(unzip(rest[0], rest[1])))
     elif command == "pyspark":
         print(json.dumps(pyspark_program(rest[0], rest[1], rest[2])))
+    elif command == "bad-files":
+        print(json.dumps(bad_files(rest[0], rest[1])))
+    elif command == "many-files":
+        print(json.dumps(many_files(rest[0], int(rest[1]))))
+    elif command == "sparse-big":
+        print(json.dumps(sparse_big(rest[0], rest[1], int(rest[2]))))
+    elif command == "schema-files":
+        print(json.dumps(schema_files(rest[0])))
+    elif command == "arrow-rows":
+        print(json.dumps(arrow_rows(rest[0])))
     elif command == "spark-script":
         print(json.dumps(spark_script(rest[0], rest[1], rest[2])))
     elif command == "query":
