@@ -62,9 +62,10 @@ impl PhysicalOptimizerRule for SplitScans {
     fn optimize(
         &self,
         plan: Arc<dyn ExecutionPlan>,
-        _config: &ConfigOptions,
+        config: &ConfigOptions,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-        let (plan, names) = split_scans(plan, &self.store, self.split_bytes)
+        let parallelism = config.execution.target_partitions;
+        let (plan, names) = split_scans(plan, &self.store, self.split_bytes, parallelism)
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         self.names
             .lock()
@@ -82,12 +83,14 @@ impl PhysicalOptimizerRule for SplitScans {
     }
 }
 
-/// Rewrites every Parquet scan in `plan` into row-group splits of about `split_bytes`.
+/// Rewrites every Parquet scan in `plan` into row-group splits of about `split_bytes`,
+/// small ones packed together while that still leaves `parallelism` tasks.
 /// Files already given a range are left as they are.
 pub fn split_scans(
     plan: Arc<dyn ExecutionPlan>,
     store: &SourceStore,
     split_bytes: u64,
+    parallelism: usize,
 ) -> Result<(Arc<dyn ExecutionPlan>, SplitNames), EngineError> {
     let mut files: Vec<Path> = Vec::new();
     plan.apply(|node| {
@@ -146,7 +149,7 @@ pub fn split_scans(
                 }
             }
             let config = FileScanConfigBuilder::from(config.clone())
-                .with_file_groups(pack(groups, split_bytes))
+                .with_file_groups(pack(groups, split_bytes, parallelism))
                 .build();
             let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(scan))
@@ -160,23 +163,27 @@ pub fn split_scans(
 const OPEN_COST_BYTES: u64 = 4 << 20;
 
 /// Packs neighbouring small splits (whole small files, as a folder of many little files
-/// has) into one task of up to `split_bytes`, counting an open cost per file, as Spark
-/// does: ten thousand 1 KB files are some 300 tasks, not ten thousand. A split that
-/// is big already stays a task of its own.
-fn pack(groups: Vec<FileGroup>, split_bytes: u64) -> Vec<FileGroup> {
+/// has) into one task, counting an open cost per file, as Spark does: ten thousand 1 KB
+/// files are some 300 tasks, not ten thousand. As in Spark, a task holds at most
+/// `split_bytes` and at most the total spread over `parallelism`, so that three small
+/// files still give the workers three tasks rather than one. A split that is big
+/// already stays a task of its own.
+fn pack(groups: Vec<FileGroup>, split_bytes: u64, parallelism: usize) -> Vec<FileGroup> {
     let bytes = |f: &datafusion::datasource::listing::PartitionedFile| {
         f.range
             .as_ref()
             .map_or(f.object_meta.size, |r| (r.end - r.start) as u64)
             + OPEN_COST_BYTES
     };
+    let total: u64 = groups.iter().flat_map(|g| g.iter()).map(bytes).sum();
+    let per_task = split_bytes.min(OPEN_COST_BYTES.max(total / parallelism.max(1) as u64));
     let mut packed = Vec::new();
     let mut current = Vec::new();
     let mut size = 0u64;
     for group in groups {
         for file in group.into_inner() {
             let cost = bytes(&file);
-            if !current.is_empty() && size + cost > split_bytes {
+            if !current.is_empty() && size + cost > per_task {
                 packed.push(FileGroup::new(std::mem::take(&mut current)));
                 size = 0;
             }
