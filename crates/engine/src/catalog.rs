@@ -222,7 +222,12 @@ fn inspect(
                 .trim_end_matches(".GZ")
                 .to_string();
             let summary = plain_summary(&path, source.as_ref());
-            Ok(Some((SourceFile { path, source }, Format::Csv, summary, None)))
+            Ok(Some((
+                SourceFile { path, source },
+                Format::Csv,
+                summary,
+                None,
+            )))
         }
         NameKind::Parquet | NameKind::Unknown => {
             let footer = metadata::read_footer(file.source.as_ref())?;

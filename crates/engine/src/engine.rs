@@ -262,7 +262,9 @@ impl Engine {
         files: Vec<SourceFile>,
     ) -> Result<(Arc<dyn TableProvider>, kiln_protocol::FileFormat), UserError> {
         let root = self.new_root();
-        let label = files.first().map_or_else(|| "the files".to_string(), |f| f.path.clone());
+        let label = files
+            .first()
+            .map_or_else(|| "the files".to_string(), |f| f.path.clone());
         let (prepared, rejected) =
             catalog::prepare_table(&self.state(), &self.store, &root, &label, is_folder, files)
                 .await;
@@ -405,11 +407,9 @@ impl Engine {
         sql: &str,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
-        let logical = self
-            .state()
-            .create_logical_plan(sql)
-            .await
-            .map_err(|e| self.with_suggestion(EngineError::from(e).to_user("planning the query")))?;
+        let logical = self.state().create_logical_plan(sql).await.map_err(|e| {
+            self.with_suggestion(EngineError::from(e).to_user("planning the query"))
+        })?;
         self.plan_logical_job(sql, logical, options).await
     }
 

@@ -100,7 +100,13 @@ pub fn suggest(message: &str, tables: &[String]) -> Option<String> {
             let fields = fields
                 .trim_end_matches('.')
                 .split(", ")
-                .map(|f| f.rsplit('.').next().unwrap_or(f).trim_matches('"').to_string())
+                .map(|f| {
+                    f.rsplit('.')
+                        .next()
+                        .unwrap_or(f)
+                        .trim_matches('"')
+                        .to_string()
+                })
                 .collect();
             (name, fields)
         } else if let Some(rest) = message.split("table '").nth(1) {
@@ -110,14 +116,22 @@ pub fn suggest(message: &str, tables: &[String]) -> Option<String> {
         } else {
             return None;
         };
-    if let Some(same) = candidates.iter().find(|c| c.eq_ignore_ascii_case(&missing) && **c != missing) {
+    if let Some(same) = candidates
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(&missing) && **c != missing)
+    {
         return Some(format!(
             "did you mean \"{same}\"? Unquoted names are folded to lower case, so a name with capitals needs double quotes"
         ));
     }
     let nearest = candidates
         .iter()
-        .map(|c| (strsim::levenshtein(&c.to_lowercase(), &missing.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::levenshtein(&c.to_lowercase(), &missing.to_lowercase()),
+                c,
+            )
+        })
         .filter(|(d, c)| *d <= (c.len().max(missing.len()) / 3).max(2))
         .min_by_key(|(d, _)| *d)?
         .1;
@@ -165,14 +179,29 @@ mod tests {
 
     #[test]
     fn missing_names_get_the_nearest_suggested() {
-        let column = "Schema error: No field named nme. Valid fields are t.id, t.name, t.\"PULocationID\".";
-        assert_eq!(suggest(column, &[]).as_deref(), Some("did you mean `name`?"));
-        let case = "Schema error: No field named pulocationid. Valid fields are t.id, t.\"PULocationID\".";
-        assert!(suggest(case, &[]).unwrap().starts_with("did you mean \"PULocationID\"?"));
+        let column =
+            "Schema error: No field named nme. Valid fields are t.id, t.name, t.\"PULocationID\".";
+        assert_eq!(
+            suggest(column, &[]).as_deref(),
+            Some("did you mean `name`?")
+        );
+        let case =
+            "Schema error: No field named pulocationid. Valid fields are t.id, t.\"PULocationID\".";
+        assert!(
+            suggest(case, &[])
+                .unwrap()
+                .starts_with("did you mean \"PULocationID\"?")
+        );
         let table = "Error during planning: table 'datafusion.public.yelow' not found";
         let tables = ["yellow".to_string(), "green".to_string()];
-        assert_eq!(suggest(table, &tables).as_deref(), Some("did you mean `yellow`?"));
-        assert_eq!(suggest("table 'datafusion.public.xyzzy' not found", &tables), None);
+        assert_eq!(
+            suggest(table, &tables).as_deref(),
+            Some("did you mean `yellow`?")
+        );
+        assert_eq!(
+            suggest("table 'datafusion.public.xyzzy' not found", &tables),
+            None
+        );
     }
 
     #[test]

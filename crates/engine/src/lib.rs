@@ -8,6 +8,8 @@ pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod export;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 pub mod metadata;
 pub mod naming;
 pub mod program;

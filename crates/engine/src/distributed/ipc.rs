@@ -68,6 +68,7 @@ impl BlockWriter {
 
 /// The batches of one block, decoded.
 pub fn read_block(bytes: Bytes) -> Result<Vec<std::result::Result<RecordBatch, ArrowError>>> {
+    check_buffers(&bytes).map_err(arrow_error)?;
     let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(arrow_error)?;
     Ok(reader.collect())
 }
@@ -99,4 +100,64 @@ pub fn schema_to_bytes(schema: &Schema) -> Result<Vec<u8>> {
 pub fn schema_from_bytes(bytes: &[u8]) -> Result<SchemaRef> {
     let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(arrow_error)?;
     Ok(Arc::clone(&reader.schema()))
+}
+
+/// arrow-ipc trusts the buffer offsets a batch's metadata gives, and panics on one past
+/// the message's body (the worker_message fuzz target found it). A worker must answer a
+/// bad block with an error, not a crash, so each message's buffers are checked against
+/// its body before the reader sees them.
+fn check_buffers(block: &[u8]) -> std::result::Result<(), ArrowError> {
+    use datafusion::arrow::ipc::{MessageHeader, root_as_message};
+
+    let bad = |what: String| ArrowError::IpcError(format!("a corrupt block: {what}"));
+    let mut rest = block;
+    let next_i32 = |rest: &mut &[u8]| -> std::result::Result<i32, ArrowError> {
+        let (word, tail) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("it ends inside a message's length".into()))?;
+        *rest = tail;
+        Ok(i32::from_le_bytes(*word))
+    };
+    while !rest.is_empty() {
+        // A message is [0xFFFFFFFF] <metadata length> <metadata> <body>; length 0 ends.
+        let mut length = next_i32(&mut rest)?;
+        if length == -1 {
+            length = next_i32(&mut rest)?;
+        }
+        if length == 0 {
+            break;
+        }
+        let length = usize::try_from(length)
+            .ok()
+            .filter(|l| *l <= rest.len())
+            .ok_or_else(|| bad(format!("a message claims {length} bytes of metadata")))?;
+        let (metadata, tail) = rest.split_at(length);
+        let message = root_as_message(metadata).map_err(|e| bad(e.to_string()))?;
+        let body = usize::try_from(message.bodyLength())
+            .ok()
+            .filter(|b| *b <= tail.len())
+            .ok_or_else(|| bad(format!("a body of {} bytes", message.bodyLength())))?;
+        let batch = match message.header_type() {
+            MessageHeader::RecordBatch => message.header_as_record_batch(),
+            MessageHeader::DictionaryBatch => {
+                message.header_as_dictionary_batch().and_then(|d| d.data())
+            }
+            _ => None,
+        };
+        for buffer in batch.and_then(|b| b.buffers()).into_iter().flatten() {
+            let end = u64::try_from(buffer.offset())
+                .ok()
+                .zip(u64::try_from(buffer.length()).ok())
+                .and_then(|(offset, length)| offset.checked_add(length));
+            if end.is_none_or(|end| end > body as u64) {
+                return Err(bad(format!(
+                    "a buffer at {}+{} lies outside its message's {body} bytes",
+                    buffer.offset(),
+                    buffer.length()
+                )));
+            }
+        }
+        rest = &tail[body..];
+    }
+    Ok(())
 }

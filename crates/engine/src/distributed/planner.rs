@@ -103,7 +103,9 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
     let tasks = (0..task_plan.output_partitioning().partition_count())
         .map(|partition| {
             let own = match own_files_fragment(&fragment, partition)? {
-                Some(plan) => Some(physical_plan_to_bytes_with_extension_codec(plan, &KilnCodec)?.to_vec()),
+                Some(plan) => {
+                    Some(physical_plan_to_bytes_with_extension_codec(plan, &KilnCodec)?.to_vec())
+                }
                 None => None,
             };
             let mut reads = Vec::new();

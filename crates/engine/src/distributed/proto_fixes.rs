@@ -46,7 +46,9 @@ pub fn unproject_generators(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn Exec
             .collect::<Result<Vec<_>>>()?;
         let unprojected = Arc::new(LazyMemoryExec::try_new(full, exec.generators().clone())?);
         let projection = ProjectionExec::try_new(columns, unprojected)?;
-        Ok(Transformed::yes(Arc::new(projection) as Arc<dyn ExecutionPlan>))
+        Ok(Transformed::yes(
+            Arc::new(projection) as Arc<dyn ExecutionPlan>
+        ))
     })
     .map(|t| t.data)
 }

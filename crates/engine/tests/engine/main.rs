@@ -3,5 +3,6 @@
 
 mod catalog;
 mod common;
+mod fuzz_inputs;
 mod jobs;
 mod stages;

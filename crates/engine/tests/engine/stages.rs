@@ -203,9 +203,15 @@ async fn each_scan_task_carries_only_its_own_files() {
         .unwrap();
     let scan = &plan.stages[0];
     assert_eq!(scan.tasks.len(), 2);
-    assert!(scan.fragment.is_empty(), "no task needs the stage's fragment");
+    assert!(
+        scan.fragment.is_empty(),
+        "no task needs the stage's fragment"
+    );
     for (task, mine, other) in [(0, "part-0", "part-1"), (1, "part-1", "part-0")] {
-        let own = scan.tasks[task].fragment.as_deref().expect("its own fragment");
+        let own = scan.tasks[task]
+            .fragment
+            .as_deref()
+            .expect("its own fragment");
         let text = String::from_utf8_lossy(own);
         assert!(text.contains(mine), "task {task} reads {mine}");
         assert!(!text.contains(other), "task {task} does not carry {other}");
