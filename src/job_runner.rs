@@ -109,9 +109,15 @@ pub enum Effect {
         error: UserError,
     },
     /// A task of a job whose result goes to disk wrote its part (a Parquet file).
-    ResultPart { part: usize, bytes: Uint8Array },
+    ResultPart {
+        part: usize,
+        bytes: Uint8Array,
+    },
     /// That job is done: every part was handed over.
-    Written { parts: usize, elapsed_ms: f64 },
+    Written {
+        parts: usize,
+        elapsed_ms: f64,
+    },
 }
 
 /// The context of the error that stops a job whose result outgrew the limit; the page
@@ -242,9 +248,13 @@ impl JobRunner {
                         }
                         Vec::new()
                     } else {
-                        running.result_bytes += blocks.iter().map(|b| b.byte_length() as u64).sum::<u64>();
+                        running.result_bytes +=
+                            blocks.iter().map(|b| b.byte_length() as u64).sum::<u64>();
                         if running.result_bytes > running.result_limit {
-                            job.abort(result_too_large(running.result_bytes, running.result_limit), now);
+                            job.abort(
+                                result_too_large(running.result_bytes, running.result_limit),
+                                now,
+                            );
                         }
                         blocks
                     }

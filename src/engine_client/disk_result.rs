@@ -81,7 +81,8 @@ impl EngineClient {
         let this = self.clone();
         spawn_local(async move {
             let name = format!("part-{part:05}.parquet");
-            let file = web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), &name);
+            let file =
+                web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), &name);
             let written = match file {
                 Ok(file) => crate::save::write_file(&root, &name, &file).await,
                 Err(e) => Err(e),
@@ -89,7 +90,8 @@ impl EngineClient {
             if let Some(disk) = this.inner.borrow_mut().disk.as_mut() {
                 disk.pending -= 1;
                 if let Err(e) = written {
-                    disk.failed.get_or_insert(format!("writing {name}: {}", describe(&e)));
+                    disk.failed
+                        .get_or_insert(format!("writing {name}: {}", describe(&e)));
                 }
             }
             this.finish_disk_job();
@@ -128,11 +130,15 @@ impl EngineClient {
         spawn_local(async move {
             let (parts, elapsed_ms) = disk.done.unwrap_or_default();
             let marker = async {
-                let empty = web_sys::File::new_with_u8_array_sequence(&js_sys::Array::new(), "_SUCCESS")?;
+                let empty =
+                    web_sys::File::new_with_u8_array_sequence(&js_sys::Array::new(), "_SUCCESS")?;
                 crate::save::write_file(&disk.root, "_SUCCESS", &empty).await
             }
             .await;
-            let error = disk.failed.clone().or_else(|| marker.err().map(|e| describe(&e)));
+            let error = disk
+                .failed
+                .clone()
+                .or_else(|| marker.err().map(|e| describe(&e)));
             this.dispatch(Action::ResultWritten(WrittenResult {
                 request: disk.request,
                 folder: disk.folder,

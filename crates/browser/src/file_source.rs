@@ -60,9 +60,8 @@ impl BrowserFile {
 
     fn from_kept(&self, range: &Range<u64>) -> Option<Bytes> {
         let (start, bytes) = self.kept.get()?;
-        (range.start >= *start && range.end <= start + bytes.len() as u64).then(|| {
-            bytes.slice((range.start - start) as usize..(range.end - start) as usize)
-        })
+        (range.start >= *start && range.end <= start + bytes.len() as u64)
+            .then(|| bytes.slice((range.start - start) as usize..(range.end - start) as usize))
     }
 
     fn keep(&self, start: u64, bytes: Bytes) {

@@ -169,7 +169,10 @@ impl<B: Clone> Job<B> {
         let mut out = Vec::new();
         for stage in &self.stages {
             for (task, t) in stage.tasks.iter().enumerate() {
-                if let TaskState::Running { worker, attempt, .. } = t.state {
+                if let TaskState::Running {
+                    worker, attempt, ..
+                } = t.state
+                {
                     out.push((worker, self.attempt_id(stage.plan.id, task, attempt)));
                 }
             }

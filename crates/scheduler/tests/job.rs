@@ -349,7 +349,10 @@ fn an_attempt_past_the_timeout_is_overdue_and_its_task_runs_again() {
     assert_eq!(job.overdue(1_001.0), vec![1]);
     job.worker_lost(1, "did not report within 1 s", 1_001.0);
     let again = job.assign(2, 1_002.0).expect("the task again");
-    assert_eq!((again.request.task, again.request.attempt), (stuck.request.task, 1));
+    assert_eq!(
+        (again.request.task, again.request.attempt),
+        (stuck.request.task, 1)
+    );
 }
 
 #[test]
