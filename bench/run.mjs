@@ -1,0 +1,462 @@
+// Kiln's benchmark: the same queries over the same generated files, in one run, by
+//   - Kiln in the page with 1, 2 and 4 workers (Debian's Chromium, headless),
+//   - DuckDB-WASM 1.28.0 (Parquet registered as a buffer, over HTTP ranges, and
+//     through File handles) and the newest DuckDB-WASM over Arrow tables,
+//   - the native Kiln CLI (1 and 2 worker threads) and native DuckDB (PyPI),
+// then the page's own figures: first paint, time to interactive, wasm size, peak
+// memory per worker. Every engine's answer is checked against native DuckDB's.
+//
+//   node bench/run.mjs [--smoke] [--rows=5000000,20000000] [--runs=5] [--big]
+//
+// --smoke: 20,000 rows, one run each, written to bench/out/smoke/ (the test command).
+// Otherwise figures are medians of --runs runs after a warm-up, written to bench/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { launch, openPage, setSetting, saveEventLog } from '../tests/browser/harness.mjs';
+import { QUERIES } from './queries.mjs';
+import { serve } from './server.mjs';
+import { writeReport } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(here, '..');
+const args = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? true];
+}));
+const SMOKE = Boolean(args.smoke);
+const RUNS = SMOKE ? 1 : Number(args.runs ?? 5);
+const ROWS = SMOKE ? [20_000] : String(args.rows ?? '5000000,20000000').split(',').map(Number);
+const MONTHS = 6;
+const KILN_GEN = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
+// Native timings need the release CLI; the smoke run only checks answers.
+const KILN_NATIVE = process.env.KILN_NATIVE ?? (SMOKE ? KILN_GEN : path.join(ROOT, 'target/release/kiln'));
+const PYTHON = process.env.KILN_PYTHON ?? path.join(ROOT, '.venv/bin/python');
+const DIST = process.env.KILN_DIST ?? path.join(ROOT, 'dist');
+const OUT = path.join(here, 'out');
+const REPORT_DIR = SMOKE ? path.join(OUT, 'smoke') : here;
+const log = (...m) => console.error('[bench]', ...m);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = (times) => ({ median: median(times), min: Math.min(...times), max: Math.max(...times), times });
+
+// --- data -------------------------------------------------------------------------------
+
+function generate(rows, months = MONTHS) {
+  const dir = path.join(OUT, 'data', `${rows}`);
+  if (!existsSync(path.join(dir, '.done'))) {
+    log(`generating ${rows.toLocaleString('en')} rows into ${dir}`);
+    execFileSync(KILN_GEN, ['gen', 'taxi', '--rows', String(rows), '--months', String(months), '--out', dir]);
+    writeFileSync(path.join(dir, '.done'), '');
+  }
+  return dir;
+}
+
+/** Every Parquet file of a data folder, as `{ table, name, file }` (name relative). */
+function parquetFiles(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir)) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) {
+      for (const f of readdirSync(full).filter((f) => f.endsWith('.parquet')).sort()) {
+        out.push({ table: entry, name: `${entry}/${f}`, file: path.join(full, f) });
+      }
+    } else if (entry.endsWith('.parquet')) {
+      out.push({ table: entry.replace(/\.parquet$/, ''), name: entry, file: full });
+    }
+  }
+  return out;
+}
+
+function bytesOf(dir) {
+  return parquetFiles(dir).reduce((n, f) => n + statSync(f.file).size, 0);
+}
+
+// --- answers ------------------------------------------------------------------------------
+
+/** A value as a comparable number or text: timestamps as epoch ms, numbers as numbers. */
+function norm(v) {
+  if (v === null || v === undefined || v === '') return null;
+  if (typeof v === 'number') return v;
+  const s = String(v);
+  if (/^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$/.test(s)) return Date.parse(`${s.replace(' ', 'T')}Z`);
+  const n = Number(s);
+  return Number.isNaN(n) ? s : n;
+}
+
+function canonical(rows) {
+  const key = (r) => JSON.stringify(r.map((v) => (typeof v === 'number' ? Number(v.toPrecision(6)) : v)));
+  return rows.map((r) => r.map(norm)).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** Why `got` differs from `want` (null when equal, floats to a relative 1e-6). */
+function difference(got, want) {
+  const [g, w] = [canonical(got), canonical(want)];
+  if (g.length !== w.length) return `${g.length} rows where the reference has ${w.length}`;
+  for (let i = 0; i < g.length; i++) {
+    for (let j = 0; j < w[i].length; j++) {
+      const [a, b] = [g[i][j], w[i][j]];
+      const same = typeof a === 'number' && typeof b === 'number'
+        ? Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b)) : a === b;
+      if (!same) return `row ${i} column ${j}: ${JSON.stringify(g[i])} where the reference has ${JSON.stringify(w[i])}`;
+    }
+  }
+  return null;
+}
+
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+    } else if (c === '"') { quoted = true; wasQuoted = true; } else if (c === ',') {
+      row.push(wasQuoted || field !== '' ? field : null); field = ''; wasQuoted = false;
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(wasQuoted || field !== '' ? field : null); rows.push(row); row = []; field = ''; wasQuoted = false;
+    } else field += c;
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  return rows;
+}
+
+// --- Kiln in the page --------------------------------------------------------------------------
+
+async function kilnPage(browser, url, dir) {
+  const page = await openPage(browser, `${url}/`);
+  await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 120_000 });
+  for (const folder of ['yellow', 'green']) {
+    await page.getByTestId('folder-input').setInputFiles(path.join(dir, folder));
+    await page.locator(`[data-testid=table-item][data-table="${folder}"]`).waitFor({ timeout: 120_000 });
+  }
+  await page.getByTestId('file-input').setInputFiles(path.join(dir, 'taxi_zone_lookup.parquet'));
+  await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
+  return page;
+}
+
+/** One run in the page, timed inside it: from the status turning busy to it turning idle. */
+async function kilnRun(page, sql) {
+  const editor = page.getByTestId('sql-editor');
+  await editor.click();
+  await editor.press('Control+a');
+  await editor.fill(sql);
+  await page.evaluate(() => {
+    const status = document.querySelector('[data-testid=status]');
+    window.benchRun = { start: null, end: null };
+    window.benchWatch?.disconnect();
+    window.benchWatch = new MutationObserver(() => {
+      const run = window.benchRun;
+      if (status.dataset.state === 'running') run.start ??= performance.now();
+      else if (run.start !== null) run.end ??= performance.now();
+    });
+    window.benchWatch.observe(status, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  await editor.press('Control+Enter');
+  await page.waitForFunction(() => window.benchRun.end !== null, null, { timeout: 900_000, polling: 50 });
+  const error = page.getByTestId('error-panel');
+  if (await error.count()) throw new Error(`Kiln: ${(await error.first().textContent()).slice(0, 400)}`);
+  return page.evaluate(() => window.benchRun.end - window.benchRun.start);
+}
+
+async function kilnAnswer(page) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-csv').click()]);
+  const [header, ...rows] = parseCsv(readFileSync(await download.path(), 'utf8'));
+  return { columns: header, rows };
+}
+
+/** The most memory one task took on each worker in the last job, from its event log. */
+async function peakPerWorker(page) {
+  const events = await saveEventLog(page);
+  const peaks = {};
+  for (const e of events) {
+    if (e.event === 'task_finished' && e.metrics?.peak_memory_bytes) {
+      const w = e.worker ?? 'worker';
+      peaks[w] = Math.max(peaks[w] ?? 0, e.metrics.peak_memory_bytes);
+    }
+  }
+  return peaks;
+}
+
+// --- DuckDB-WASM -------------------------------------------------------------------------------
+
+async function duckdbPage(browser, url, version) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('close', () => context.close());
+  await page.goto(`${url}/bench/duckdb.html?v=${version}`);
+  await page.waitForFunction(() => window.benchReady === true, null, { timeout: 120_000 });
+  return page;
+}
+
+async function duckdbViews(page, files, suffix = '') {
+  const tables = [...new Set(files.map((f) => f.table))];
+  for (const t of tables) {
+    const names = files.filter((f) => f.table === t).map((f) => `'${f.name}${suffix}'`);
+    await page.evaluate((sql) => window.bench.exec(sql), `CREATE VIEW "${t}" AS SELECT * FROM read_parquet([${names.join(', ')}])`);
+  }
+}
+
+async function duckdbRun(page, sql) {
+  return page.evaluate((q) => window.bench.time(q), sql);
+}
+
+// --- the run --------------------------------------------------------------------------------
+
+/** Times `run()` for every query: a warm-up, then RUNS runs; keeps one answer. */
+async function timeQueries(label, run, answer, only = QUERIES) {
+  const out = {};
+  for (const q of only) {
+    try {
+      const first = await run(q.sql);
+      const times = [];
+      for (let i = 0; i < RUNS; i++) times.push((await run(q.sql)).ms);
+      out[q.id] = { ...summary(SMOKE ? [first.ms] : times), answer: first.answer ?? (answer ? await answer(q) : null) };
+      log(`${label} ${q.id}: ${out[q.id].median.toFixed(0)} ms`);
+    } catch (e) {
+      out[q.id] = { error: String(e.message ?? e).slice(0, 300) };
+      log(`${label} ${q.id}: failed: ${out[q.id].error}`);
+    }
+  }
+  return out;
+}
+
+async function benchDataset(browser, url, rows) {
+  const dir = generate(rows);
+  const files = parquetFiles(dir);
+  const result = { rows, months: MONTHS, parquet_bytes: bytesOf(dir), engines: {} };
+  const dataUrl = `/data/${rows}`;
+
+  // Native DuckDB first: its answers are the reference every other engine is held to.
+  const queriesFile = path.join(OUT, 'queries.json');
+  writeFileSync(queriesFile, JSON.stringify(QUERIES));
+  const native = JSON.parse(execFileSync(PYTHON, [path.join(here, 'native.py'), 'duckdb', dir, queriesFile, String(RUNS)],
+    { encoding: 'utf8', maxBuffer: 256 << 20 }));
+  result.engines['duckdb-native'] = {
+    label: `DuckDB ${execFileSync(PYTHON, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }).trim()} native (${native.threads} threads)`,
+    queries: Object.fromEntries(Object.entries(native.queries).map(([id, r]) => [id, { ...summary(r.times), answer: r }])),
+  };
+
+  // Native Kiln, on 1 and 2 worker threads: the same engine the page runs, in a process.
+  for (const workers of [1, 2]) {
+    const tableArgs = ['yellow', 'green'].map((t) => `${t}=${path.join(dir, t)}`)
+      .concat(`taxi_zone_lookup=${path.join(dir, 'taxi_zone_lookup.parquet')}`);
+    const run = (sql) => {
+      const p = spawnSync(KILN_NATIVE, ['sql', '--time', '--workers', String(workers), '--format', 'csv', sql, ...tableArgs],
+        { encoding: 'utf8', maxBuffer: 256 << 20 });
+      if (p.status !== 0) throw new Error(p.stderr.trim().slice(0, 300));
+      const [header, ...rest] = parseCsv(p.stdout);
+      const ms = Number(/elapsed: ([\d.]+) ms/.exec(p.stderr)[1]);
+      return { ms, answer: { columns: header, rows: rest } };
+    };
+    result.engines[`kiln-native-${workers}`] = {
+      label: `Kiln native CLI, ${workers} worker thread${workers > 1 ? 's' : ''}`,
+      queries: await timeQueries(`kiln native ${workers}w`, async (sql) => run(sql)),
+    };
+  }
+
+  // Kiln in the page.
+  const page = await kilnPage(browser, url, dir);
+  for (const workers of [1, 2, 4]) {
+    await setSetting(page, 'workers', workers);
+    const peaks = {};
+    const queries = await timeQueries(`kiln page ${workers}w`, async (sql) => ({ ms: await kilnRun(page, sql) }),
+      async (q) => {
+        Object.assign(peaks, { [q.id]: await peakPerWorker(page) });
+        return kilnAnswer(page);
+      });
+    result.engines[`kiln-page-${workers}`] = {
+      label: `Kiln in the page, ${workers} worker${workers > 1 ? 's' : ''}`, queries, peak_memory_per_worker: peaks,
+    };
+  }
+  await page.close();
+
+  // DuckDB-WASM 1.28.0 reading Parquet: in its memory, over HTTP, through File handles.
+  const duckAnswer = (r) => ({ columns: r.columns, rows: r.rows });
+  for (const mode of ['buffer', 'http']) {
+    const duck = await duckdbPage(browser, url, '1-28');
+    const specs = files.map((f) => ({ name: f.name, url: `${dataUrl}/${f.name}` }));
+    await duck.evaluate(([m, s]) => (m === 'buffer' ? window.bench.registerBuffers(s) : window.bench.registerUrls(s)), [mode, specs]);
+    await duckdbViews(duck, files);
+    const version = await duck.evaluate(() => window.bench.version);
+    result.engines[`duckdb-wasm-${mode}`] = {
+      label: `DuckDB-WASM ${version}, Parquet ${mode === 'buffer' ? 'registered as a buffer' : 'over HTTP range requests'}`,
+      queries: await timeQueries(`duckdb-wasm ${mode}`, async (sql) => {
+        const r = await duckdbRun(duck, sql);
+        return { ms: r.ms, answer: duckAnswer(r) };
+      }),
+    };
+    await duck.close();
+  }
+  {
+    // File handles: slow enough that one run of the count is what is reported.
+    const duck = await duckdbPage(browser, url, '1-28');
+    await duck.locator('#files').setInputFiles(files.map((f) => f.file));
+    await duck.evaluate(() => window.bench.registerHandles());
+    const byBase = files.map((f) => ({ ...f, name: path.basename(f.name) }));
+    await duckdbViews(duck, byBase);
+    const queries = {};
+    for (const q of QUERIES.filter((x) => x.id === 'count')) {
+      try {
+        const r = await Promise.race([
+          duckdbRun(duck, q.sql),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('over 300 s')), 300_000)),
+        ]);
+        queries[q.id] = { ...summary([r.ms]), answer: duckAnswer(r) };
+        log(`duckdb-wasm file handles ${q.id}: ${r.ms.toFixed(0)} ms`);
+      } catch (e) {
+        queries[q.id] = { error: String(e.message ?? e) };
+      }
+    }
+    result.engines['duckdb-wasm-handles'] = { label: 'DuckDB-WASM 1.28.0, Parquet through File handles (one run)', queries };
+    await duck.close();
+  }
+  // The newest DuckDB-WASM reads Parquet only with an extension fetched from the
+  // internet; offline it gets the same data as Arrow tables, which is another contest.
+  if (rows <= 5_000_000) {
+    const arrowDir = path.join(dir, 'arrow');
+    if (!existsSync(arrowDir)) execFileSync(PYTHON, [path.join(here, 'native.py'), 'arrow', dir, arrowDir]);
+    const duck = await duckdbPage(browser, url, 'newest');
+    const tables = readdirSync(arrowDir).map((f) => ({ name: f.replace(/\.arrows$/, ''), url: `${dataUrl}/arrow/${f}` }));
+    try {
+      await duck.evaluate((t) => window.bench.loadArrow(t), tables);
+      const version = await duck.evaluate(() => window.bench.version);
+      result.engines['duckdb-wasm-newest-arrow'] = {
+        label: `DuckDB-WASM ${version}, Arrow tables in memory (not Parquet)`,
+        queries: await timeQueries('duckdb-wasm newest arrow', async (sql) => {
+          const r = await duckdbRun(duck, sql);
+          return { ms: r.ms, answer: duckAnswer(r) };
+        }),
+      };
+    } catch (e) {
+      result.engines['duckdb-wasm-newest-arrow'] = { label: 'DuckDB-WASM newest, Arrow tables', error: String(e.message ?? e) };
+    }
+    await duck.close();
+  }
+  return result;
+}
+
+/** First paint and time to interactive (engine ready) of a fresh page, medians of 5. */
+async function pageLoad(browser, url) {
+  const paints = [];
+  const ready = [];
+  for (let i = 0; i < (SMOKE ? 1 : 5); i++) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(() => {
+      new MutationObserver(() => {
+        if (!window.benchInteractive && document.querySelector('[data-testid=status][data-state=ready]')) {
+          window.benchInteractive = performance.now();
+        }
+      }).observe(document, { subtree: true, childList: true, attributes: true });
+    });
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+    await page.waitForFunction(() => window.benchInteractive, null, { timeout: 120_000 });
+    paints.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN));
+    ready.push(await page.evaluate(() => window.benchInteractive));
+    await context.close();
+  }
+  return { first_contentful_paint_ms: summary(paints), interactive_ms: summary(ready) };
+}
+
+function wasmSizes() {
+  const out = {};
+  const walk = (dir) => {
+    for (const e of readdirSync(dir)) {
+      const full = path.join(dir, e);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (e.endsWith('.wasm')) {
+        const bytes = readFileSync(full);
+        out[path.relative(DIST, full)] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+      }
+    }
+  };
+  walk(DIST);
+  return out;
+}
+
+/** Each engine's answers against native DuckDB's; returns the differences found. */
+function check(results) {
+  const problems = [];
+  for (const ds of results.datasets) {
+    const reference = ds.engines['duckdb-native'].queries;
+    for (const [engine, r] of Object.entries(ds.engines)) {
+      for (const [id, q] of Object.entries(r.queries ?? {})) {
+        if (engine === 'duckdb-native' || !q.answer) continue;
+        const why = difference(q.answer.rows, reference[id].answer.rows);
+        if (why) problems.push(`${ds.rows} rows, ${engine}, ${id}: ${why}`);
+        q.equal_to_reference = !why;
+      }
+    }
+    for (const r of Object.values(ds.engines)) {
+      for (const q of Object.values(r.queries ?? {})) delete q.answer;
+    }
+  }
+  return problems;
+}
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  const server = await serve({
+    '/bench/out/': path.join(OUT, 'www'),
+    '/bench/node_modules/': path.join(here, 'node_modules'),
+    '/bench/': path.join(here, 'www'),
+    '/data/': path.join(OUT, 'data'),
+    '/': DIST,
+  });
+  const browser = await launch();
+  const results = {
+    when: new Date().toISOString(),
+    smoke: SMOKE,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
+    runs: RUNS,
+    queries: QUERIES.map(({ id, title, scan, sql }) => ({ id, title, scan, sql })),
+    datasets: [],
+  };
+  try {
+    results.page = { ...(await pageLoad(browser, server.url)), wasm: wasmSizes() };
+    for (const rows of ROWS) results.datasets.push(await benchDataset(browser, server.url, rows));
+    if (args.big) results.big_file = await bigFile(browser, server.url);
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+  const problems = check(results);
+  results.problems = problems;
+  mkdirSync(REPORT_DIR, { recursive: true });
+  writeReport(results, REPORT_DIR);
+  log(`written to ${REPORT_DIR}`);
+  if (problems.length) {
+    console.error(`answers differ from native DuckDB's:\n  ${problems.join('\n  ')}`);
+    process.exit(1);
+  }
+}
+
+/** One 1 GB+ Parquet file: Kiln's time and peak memory per worker on two queries. */
+async function bigFile(browser, url) {
+  const dir = generate(50_000_000, 1);
+  const file = parquetFiles(dir).find((f) => f.table === 'yellow');
+  const page = await kilnPage(browser, url, dir);
+  await setSetting(page, 'workers', 2);
+  const out = { file_bytes: statSync(file.file).size, queries: {} };
+  for (const q of QUERIES.filter((x) => ['count', 'group_by'].includes(x.id))) {
+    const ms = await kilnRun(page, q.sql);
+    out.queries[q.id] = { ms, peak_memory_per_worker: await peakPerWorker(page) };
+    log(`big file ${q.id}: ${ms.toFixed(0)} ms`);
+  }
+  await page.close();
+  return out;
+}
+
+await main();
