@@ -445,7 +445,7 @@ async function main() {
 
 /** One 1 GB+ Parquet file: Kiln's time and peak memory per worker on two queries. */
 async function bigFile(browser, url) {
-  const dir = generate(50_000_000, 1);
+  const dir = generate(60_000_000, 1);
   const file = parquetFiles(dir).find((f) => f.table === 'yellow');
   const page = await kilnPage(browser, url, dir);
   await setSetting(page, 'workers', 2);
