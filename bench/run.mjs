@@ -309,10 +309,11 @@ async function benchDataset(browser, url, rows) {
     const queries = {};
     for (const q of QUERIES.filter((x) => x.id === 'count')) {
       try {
+        let timer;
         const r = await Promise.race([
           duckdbRun(duck, q.sql),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('over 300 s')), 300_000)),
-        ]);
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('over 300 s')), 300_000); }),
+        ]).finally(() => clearTimeout(timer));
         queries[q.id] = { ...summary([r.ms]), answer: duckAnswer(r) };
         log(`duckdb-wasm file handles ${q.id}: ${r.ms.toFixed(0)} ms`);
       } catch (e) {
