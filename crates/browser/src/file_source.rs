@@ -58,7 +58,7 @@ impl BrowserFile {
         })
     }
 
-    fn from_kept(&self, range: &Range<u64>) -> Option<Bytes> {
+    fn kept_slice(&self, range: &Range<u64>) -> Option<Bytes> {
         let (start, bytes) = self.kept.get()?;
         (range.start >= *start && range.end <= start + bytes.len() as u64)
             .then(|| bytes.slice((range.start - start) as usize..(range.end - start) as usize))
@@ -115,7 +115,7 @@ impl RangeSource for BrowserFile {
 
     fn read(&self, range: Range<u64>) -> Result<Bytes, SourceError> {
         check_range(&range, self.size)?;
-        if let Some(bytes) = self.from_kept(&range) {
+        if let Some(bytes) = self.kept_slice(&range) {
             return Ok(bytes);
         }
         let size = self.size;
