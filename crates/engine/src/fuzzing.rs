@@ -24,7 +24,7 @@ use crate::distributed::exchange::KilnCodec;
 use crate::distributed::ipc;
 use crate::{BytesSource, Engine, EngineConfig, SourceFile};
 
-/// What a fuzz input was, for a replayed regression's message.
+/// What running one input gave: `Err` holds the message a user would see.
 pub type Outcome = Result<(), String>;
 
 thread_local! {
