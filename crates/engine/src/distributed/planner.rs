@@ -99,19 +99,18 @@ pub fn plan_job(
 
 fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
     let fragment = super::proto_fixes::unproject_generators(Arc::clone(&stage.fragment))?;
-    let task_plan = stage.task_plan();
+    let task_plan = task_plan(&fragment);
     let tasks = (0..task_plan.output_partitioning().partition_count())
         .map(|partition| {
-            let own = match own_files_fragment(&fragment, partition)? {
-                Some(plan) => {
-                    Some(physical_plan_to_bytes_with_extension_codec(plan, &KilnCodec)?.to_vec())
-                }
-                None => None,
-            };
             let mut reads = Vec::new();
             let mut files = Vec::new();
             let mut input_bytes = 0;
+            // Which file group of each scan this partition reads, by the scan's node.
+            let mut scan_groups = HashMap::new();
             walk_partition(task_plan, partition, &mut |node, p| {
+                if file_scan(node).is_some() {
+                    scan_groups.insert(node_address(node), p);
+                }
                 if let Some(input) = node.downcast_ref::<StageInputExec>() {
                     match input.kind() {
                         InputKind::Shuffle => reads.push(InputRead {
@@ -146,6 +145,12 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
                     }
                 }
             });
+            let own = match own_files_fragment(&fragment, &scan_groups)? {
+                Some(plan) => {
+                    Some(physical_plan_to_bytes_with_extension_codec(plan, &KilnCodec)?.to_vec())
+                }
+                None => None,
+            };
             Ok(TaskSpec {
                 partition,
                 split: (!files.is_empty()).then(|| files.join(", ")),
@@ -170,29 +175,27 @@ fn stage_plan(stage: &CutStage, split_names: &SplitNames) -> Result<StagePlan> {
     })
 }
 
-/// The stage's plan for the task that computes `partition`, when the stage scans files
-/// in more than one group: each scan keeps only the files that partition reads, the
+/// A plan node's identity within one plan tree.
+fn node_address(node: &Arc<dyn ExecutionPlan>) -> usize {
+    Arc::as_ptr(node) as *const () as usize
+}
+
+/// The stage's plan for one task, when the stage scans files in more than one group:
+/// each scan keeps only the group the task reads (`read`, by [`node_address`]), the
 /// other groups left empty (so partition numbers stay). A task of a scan over 10,000
 /// files then decodes its own few dozen, not all of them. `None`: the stage's plan
 /// serves every task.
 fn own_files_fragment(
     fragment: &Arc<dyn ExecutionPlan>,
-    partition: usize,
+    read: &HashMap<usize, usize>,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let address = |node: &Arc<dyn ExecutionPlan>| Arc::as_ptr(node) as *const () as usize;
-    let mut read: HashMap<usize, usize> = HashMap::new();
-    walk_partition(task_plan(fragment), partition, &mut |node, p| {
-        if file_scan(node).is_some() {
-            read.insert(address(node), p);
-        }
-    });
     let mut trimmed = false;
     let plan = Arc::clone(fragment)
         .transform_up(|node| {
             let Some(config) = file_scan(&node).filter(|c| c.file_groups.len() > 1) else {
                 return Ok(Transformed::no(node));
             };
-            let kept = read.get(&address(&node)).copied();
+            let kept = read.get(&node_address(&node)).copied();
             let groups = config
                 .file_groups
                 .iter()

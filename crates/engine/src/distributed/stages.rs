@@ -32,14 +32,8 @@ pub struct CutStage {
     pub fragment: Arc<dyn ExecutionPlan>,
 }
 
-impl CutStage {
-    /// The plan whose partitions are this stage's tasks: below the shuffle's repartition.
-    pub fn task_plan(&self) -> &Arc<dyn ExecutionPlan> {
-        task_plan(&self.fragment)
-    }
-}
-
-/// The part of a fragment a task executes: for a shuffle stage, the repartition's input.
+/// The part of a fragment a task executes, whose partitions are the stage's tasks: for a
+/// shuffle stage, the repartition's input.
 pub fn task_plan(fragment: &Arc<dyn ExecutionPlan>) -> &Arc<dyn ExecutionPlan> {
     match fragment.downcast_ref::<RepartitionExec>() {
         Some(repartition) => repartition.input(),
