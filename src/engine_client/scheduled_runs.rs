@@ -291,12 +291,7 @@ impl EngineClient {
     fn open_output(&self, name: String) {
         let this = self.clone();
         spawn_local(async move {
-            let listed = async {
-                let root = opfs::folder_in_root(OUTPUTS_FOLDER).await?;
-                let dir = opfs::make_folder(&root, &name).await?;
-                opfs::list(&dir).await
-            }
-            .await;
+            let listed = list_output(&name).await;
             match listed {
                 Ok(files) => {
                     let picked: Vec<PickedFile> = files
@@ -327,12 +322,7 @@ impl EngineClient {
     pub fn download_output(&self, name: String) {
         let this = self.clone();
         spawn_local(async move {
-            let listed = async {
-                let root = opfs::folder_in_root(OUTPUTS_FOLDER).await?;
-                let dir = opfs::make_folder(&root, &name).await?;
-                opfs::list(&dir).await
-            }
-            .await;
+            let listed = list_output(&name).await;
             match listed {
                 Ok(files) => this.zip_and_download(name, files),
                 Err(e) => this.dispatch(Action::ShowError(UserError {
@@ -343,4 +333,11 @@ impl EngineClient {
             }
         });
     }
+}
+
+/// Every file a scheduled job has written, by its path below the job's output folder.
+async fn list_output(name: &str) -> Result<Vec<(String, web_sys::File)>, wasm_bindgen::JsValue> {
+    let root = opfs::folder_in_root(OUTPUTS_FOLDER).await?;
+    let dir = opfs::make_folder(&root, name).await?;
+    opfs::list(&dir).await
 }
