@@ -36,6 +36,11 @@ const TAIL_PROBE_BYTES: u64 = 64 * 1024;
 const KEPT_BUDGET_BYTES: u64 = 128 * 1024 * 1024;
 static KEPT_BYTES: AtomicU64 = AtomicU64::new(0);
 
+/// `range` of a file, out of `bytes` read from it at `start` (which hold the range).
+fn slice_at(start: u64, bytes: &Bytes, range: &Range<u64>) -> Bytes {
+    bytes.slice((range.start - start) as usize..(range.end - start) as usize)
+}
+
 fn reserve(bytes: u64) -> bool {
     KEPT_BYTES
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
@@ -61,7 +66,7 @@ impl BrowserFile {
     fn kept_slice(&self, range: &Range<u64>) -> Option<Bytes> {
         let (start, bytes) = self.kept.get()?;
         (range.start >= *start && range.end <= start + bytes.len() as u64)
-            .then(|| bytes.slice((range.start - start) as usize..(range.end - start) as usize))
+            .then(|| slice_at(*start, bytes, range))
     }
 
     fn keep(&self, start: u64, bytes: Bytes) {
@@ -119,19 +124,16 @@ impl RangeSource for BrowserFile {
             return Ok(bytes);
         }
         let size = self.size;
-        let slice = |start: u64, bytes: &Bytes| {
-            bytes.slice((range.start - start) as usize..(range.end - start) as usize)
-        };
         if self.kept.get().is_none() && size <= WHOLE_FILE_BYTES {
             let whole = self.fetch(0..size)?;
-            let wanted = slice(0, &whole);
+            let wanted = slice_at(0, &whole, &range);
             self.keep(0, whole);
             return Ok(wanted);
         }
         if self.kept.get().is_none() && range.end == size {
             let start = size.saturating_sub(TAIL_PROBE_BYTES.max(range.end - range.start));
             let tail = self.fetch(start..size)?;
-            let wanted = slice(start, &tail);
+            let wanted = slice_at(start, &tail, &range);
             match self.footer_start(&tail) {
                 Some(footer) if footer >= start => {
                     self.keep(footer, tail.slice((footer - start) as usize..));
