@@ -83,14 +83,18 @@ pub(crate) async fn prepare_table(
     // One table has one format and one partition layout; files that differ would make
     // the listing table read them wrongly, so they are turned away with a reason.
     let mut kept = Vec::with_capacity(accepted.len());
-    for (file, f, summary, columns) in accepted {
+    for (index, (file, f, summary, columns)) in accepted.into_iter().enumerate() {
         let keys: Vec<String> = summary
             .partition_values
             .iter()
             .map(|(k, _)| k.clone())
             .collect();
         let clash = clashing_column(first_columns.as_deref(), columns.as_deref());
-        let problem = if f != format {
+        // The first file defines the table, so it is never turned away for disagreeing
+        // with itself (a file may repeat a column name with two types).
+        let problem = if index == 0 {
+            None
+        } else if f != format {
             Some(format!(
                 "it is {f:?} but the table's first file is {format:?}"
             ))
