@@ -17,7 +17,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { launch, openPage, setSetting, saveEventLog } from '../tests/browser/harness.mjs';
+import { launch, setSetting } from '../tests/browser/harness.mjs';
+import { kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker } from './kiln-page.mjs';
 import { QUERIES } from './queries.mjs';
 import { serve } from './server.mjs';
 import { writeReport } from './report.mjs';
@@ -111,83 +112,6 @@ function difference(got, want) {
   return null;
 }
 
-function parseCsv(text) {
-  const rows = [];
-  let row = [];
-  let field = '';
-  let quoted = false;
-  let wasQuoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') { quoted = true; wasQuoted = true; } else if (c === ',') {
-      row.push(wasQuoted || field !== '' ? field : null); field = ''; wasQuoted = false;
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(wasQuoted || field !== '' ? field : null); rows.push(row); row = []; field = ''; wasQuoted = false;
-    } else field += c;
-  }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
-// --- Kiln in the page --------------------------------------------------------------------------
-
-async function kilnPage(browser, url, dir) {
-  const page = await openPage(browser, `${url}/`);
-  await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 120_000 });
-  for (const folder of ['yellow', 'green']) {
-    await page.getByTestId('folder-input').setInputFiles(path.join(dir, folder));
-    await page.locator(`[data-testid=table-item][data-table="${folder}"]`).waitFor({ timeout: 120_000 });
-  }
-  await page.getByTestId('file-input').setInputFiles(path.join(dir, 'taxi_zone_lookup.parquet'));
-  await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
-  return page;
-}
-
-/** One run in the page, timed inside it: from the status turning busy to it turning idle. */
-async function kilnRun(page, sql) {
-  const editor = page.getByTestId('sql-editor');
-  await editor.click();
-  await editor.press('Control+a');
-  await editor.fill(sql);
-  await page.evaluate(() => {
-    const status = document.querySelector('[data-testid=status]');
-    window.benchRun = { start: null, end: null };
-    window.benchWatch?.disconnect();
-    window.benchWatch = new MutationObserver(() => {
-      const run = window.benchRun;
-      if (status.dataset.state === 'running') run.start ??= performance.now();
-      else if (run.start !== null) run.end ??= performance.now();
-    });
-    window.benchWatch.observe(status, { attributes: true, attributeFilter: ['data-state'] });
-  });
-  await editor.press('Control+Enter');
-  await page.waitForFunction(() => window.benchRun.end !== null, null, { timeout: 900_000, polling: 50 });
-  const error = page.getByTestId('error-panel');
-  if (await error.count()) throw new Error(`Kiln: ${(await error.first().textContent()).slice(0, 400)}`);
-  return page.evaluate(() => window.benchRun.end - window.benchRun.start);
-}
-
-async function kilnAnswer(page) {
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-csv').click()]);
-  const [header, ...rows] = parseCsv(readFileSync(await download.path(), 'utf8'));
-  return { columns: header, rows };
-}
-
-/** The most memory one task took on each worker in the last job, from its event log. */
-async function peakPerWorker(page) {
-  const events = await saveEventLog(page);
-  const peaks = {};
-  for (const e of events) {
-    if (e.event === 'task_finished' && e.metrics?.peak_memory_bytes) {
-      const w = e.worker ?? 'worker';
-      peaks[w] = Math.max(peaks[w] ?? 0, e.metrics.peak_memory_bytes);
-    }
-  }
-  return peaks;
-}
 
 // --- DuckDB-WASM -------------------------------------------------------------------------------
 

@@ -39,8 +39,9 @@ export async function startServer() {
   return { url, stop: () => child.kill() };
 }
 
-export async function launch() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true });
+/** Debian's Chromium, headless; `extraArgs` for tools such as bench/prof.mjs. */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
 }
 
 /** For a test file: serves dist/, starts Chromium and opens the page before its tests

@@ -1,10 +1,11 @@
 //! Browser `File`s as engine byte sources, read synchronously by range.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
+use kiln_engine::range_cache::RangeCache;
 use kiln_engine::{RangeSource, SourceError, check_range};
 use send_wrapper::SendWrapper;
 use web_sys::{File, FileReaderSync};
@@ -19,9 +20,10 @@ pub struct BrowserFile {
     inner: SendWrapper<(File, FileReaderSync)>,
     size: u64,
     modified_ms: i64,
-    /// Bytes kept from the first read that wanted them: the whole of a small file, the
-    /// Parquet footer of a large one (from its offset to the end).
-    kept: OnceLock<(u64, Bytes)>,
+    /// This file's name in the worker's [`RangeCache`].
+    id: u64,
+    /// The snapshot in which the file was last seen unchanged on disk.
+    checked_in: AtomicU64,
 }
 
 /// Each `FileReaderSync` read is a round trip to the browser's file thread (about a
@@ -32,21 +34,56 @@ const WHOLE_FILE_BYTES: u64 = 64 * 1024;
 /// The first read of a file's end asks for the last 8 bytes (the footer's length); this
 /// much is read instead, which holds most footers whole.
 const TAIL_PROBE_BYTES: u64 = 64 * 1024;
-/// What one worker keeps at most, over all its files; past it, reads go to the file.
-const KEPT_BUDGET_BYTES: u64 = 128 * 1024 * 1024;
-static KEPT_BYTES: AtomicU64 = AtomicU64::new(0);
+/// What one worker keeps of what it read, over all its files. With a pool of 2 to 4
+/// workers that is at most 1 GB for the tab; a file asked again within it is not read
+/// again (the benchmark's 5M-row tables fit whole).
+const CACHE_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// The snapshot the worker reads in: reads in one snapshot trust a file once one real
+/// read in it has found the file unchanged ([`new_request`], [`job_snapshot`]).
+static SNAPSHOT: AtomicU64 = AtomicU64::new(1);
+static NEXT_SNAPSHOT: AtomicU64 = AtomicU64::new(2);
+/// The job whose tasks the current snapshot serves, if any.
+static SNAPSHOT_JOB: Mutex<Option<u64>> = Mutex::new(None);
+static CACHE: Mutex<Option<RangeCache>> = Mutex::new(None);
+
+fn cache() -> MutexGuard<'static, Option<RangeCache>> {
+    // A panic while the lock was held leaves a cache that is still consistent.
+    let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    guard.get_or_insert_with(|| RangeCache::new(CACHE_BUDGET_BYTES));
+    guard
+}
+
+/// Starts a new snapshot for a request that is not a task (files added, a job
+/// planned). Kept bytes of a file are served in a snapshot only after one real read in
+/// it has found the file unchanged, so a file changed or removed on disk fails its job
+/// as it did before the cache, and never answers with what it held earlier.
+pub fn new_request() {
+    *SNAPSHOT_JOB.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    SNAPSHOT.store(
+        NEXT_SNAPSHOT.fetch_add(1, Ordering::Relaxed),
+        Ordering::Relaxed,
+    );
+}
+
+/// The snapshot for a task of `job`: all tasks of one job a worker runs share one, as a
+/// Spark job lists its files once, so a file is checked once per job and worker rather
+/// than before every task (each check is a round trip to the browser's file thread).
+pub fn job_snapshot(job: u64) {
+    let mut current = SNAPSHOT_JOB.lock().unwrap_or_else(|e| e.into_inner());
+    if *current != Some(job) {
+        *current = Some(job);
+        SNAPSHOT.store(
+            NEXT_SNAPSHOT.fetch_add(1, Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+    }
+}
 
 /// `range` of a file, out of `bytes` read from it at `start` (which hold the range).
 fn slice_at(start: u64, bytes: &Bytes, range: &Range<u64>) -> Bytes {
     bytes.slice((range.start - start) as usize..(range.end - start) as usize)
-}
-
-fn reserve(bytes: u64) -> bool {
-    KEPT_BYTES
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |kept| {
-            (kept + bytes <= KEPT_BUDGET_BYTES).then_some(kept + bytes)
-        })
-        .is_ok()
 }
 
 impl BrowserFile {
@@ -59,20 +96,33 @@ impl BrowserFile {
             inner: SendWrapper::new((file, reader)),
             size,
             modified_ms,
-            kept: OnceLock::new(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            checked_in: AtomicU64::new(0),
         })
     }
 
-    fn kept_slice(&self, range: &Range<u64>) -> Option<Bytes> {
-        let (start, bytes) = self.kept.get()?;
-        (range.start >= *start && range.end <= start + bytes.len() as u64)
-            .then(|| slice_at(*start, bytes, range))
+    fn cached(&self, range: &Range<u64>) -> Result<Option<Bytes>, SourceError> {
+        let snapshot = SNAPSHOT.load(Ordering::Relaxed);
+        if self.checked_in.load(Ordering::Relaxed) != snapshot {
+            if !cache().as_ref().is_some_and(|c| c.holds(self.id)) {
+                return Ok(None);
+            }
+            // One byte is enough: the browser refuses any read of a file whose
+            // modification time is no longer the one it had when it was picked.
+            if let Err(e) = self.fetch(0..self.size.min(1)) {
+                if let Some(c) = cache().as_mut() {
+                    c.forget(self.id);
+                }
+                return Err(e);
+            }
+            self.checked_in.store(snapshot, Ordering::Relaxed);
+        }
+        Ok(cache().as_mut().and_then(|c| c.get(self.id, range)))
     }
 
     fn keep(&self, start: u64, bytes: Bytes) {
-        let len = bytes.len() as u64;
-        if reserve(len) && self.kept.set((start, bytes)).is_err() {
-            KEPT_BYTES.fetch_sub(len, Ordering::Relaxed);
+        if let Some(c) = cache().as_mut() {
+            c.put(self.id, start, bytes);
         }
     }
 
@@ -109,6 +159,8 @@ impl BrowserFile {
                 range.end - range.start
             )));
         }
+        self.checked_in
+            .store(SNAPSHOT.load(Ordering::Relaxed), Ordering::Relaxed);
         Ok(Bytes::from(bytes))
     }
 }
@@ -120,31 +172,30 @@ impl RangeSource for BrowserFile {
 
     fn read(&self, range: Range<u64>) -> Result<Bytes, SourceError> {
         check_range(&range, self.size)?;
-        if let Some(bytes) = self.kept_slice(&range) {
+        if let Some(bytes) = self.cached(&range)? {
             return Ok(bytes);
         }
         let size = self.size;
-        if self.kept.get().is_none() && size <= WHOLE_FILE_BYTES {
+        if size <= WHOLE_FILE_BYTES {
             let whole = self.fetch(0..size)?;
             let wanted = slice_at(0, &whole, &range);
             self.keep(0, whole);
             return Ok(wanted);
         }
-        if self.kept.get().is_none() && range.end == size {
+        if range.end == size {
             let start = size.saturating_sub(TAIL_PROBE_BYTES.max(range.end - range.start));
             let tail = self.fetch(start..size)?;
             let wanted = slice_at(start, &tail, &range);
             match self.footer_start(&tail) {
-                Some(footer) if footer >= start => {
-                    self.keep(footer, tail.slice((footer - start) as usize..));
-                }
                 // A footer longer than the probe: read whole, once.
-                Some(footer) => self.keep(footer, self.fetch(footer..size)?),
-                None => {}
+                Some(footer) if footer < start => self.keep(footer, self.fetch(footer..size)?),
+                _ => self.keep(start, tail),
             }
             return Ok(wanted);
         }
-        self.fetch(range)
+        let bytes = self.fetch(range.clone())?;
+        self.keep(range.start, bytes.clone());
+        Ok(bytes)
     }
 
     fn last_modified_ms(&self) -> Option<i64> {

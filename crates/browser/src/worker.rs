@@ -205,6 +205,10 @@ pub async fn handle_message(data: JsValue) -> Result<(), JsValue> {
     let mut state = STATE
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(WorkerState::new);
+    match &request.body {
+        RequestBody::RunTask { task } => crate::file_source::job_snapshot(task.job_id),
+        _ => crate::file_source::new_request(),
+    }
     let reply = handle(&mut state, request.body, files, blocks).await;
     STATE.with(|s| *s.borrow_mut() = Some(state));
     let reply = reply.unwrap_or_else(|error| Reply::new(ResponseBody::Error { error }));

@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod metadata;
 pub mod naming;
 pub mod program;
+pub mod range_cache;
 pub mod results;
 pub mod source_store;
 pub mod spark_export;

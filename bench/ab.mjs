@@ -1,0 +1,72 @@
+// Two builds of Kiln's page against each other on the same data, in one Chromium: for a
+// change meant to make the engine faster (a profile setting, a kernel), before it is kept.
+// Runs alternate between the builds (A, B, A, B, ...) so a machine that slows down
+// mid-run weighs on both alike.
+//
+//   node bench/ab.mjs --a=DIST_A --b=DIST_B [--rows=5000000] [--workers=2] [--runs=5]
+//                     [--queries=group_by,top10]
+//
+// The data is the benchmark's own (bench/out/data/ROWS, made by `kiln gen` when missing).
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { launch, setSetting } from '../tests/browser/harness.mjs';
+import { kilnPage, kilnRun } from './kiln-page.mjs';
+import { QUERIES } from './queries.mjs';
+import { serve } from './server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(here, '..');
+const args = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? true];
+}));
+if (!args.a || !args.b) {
+  console.error('usage: node bench/ab.mjs --a=DIST_A --b=DIST_B [--rows=N] [--workers=N] [--runs=N] [--queries=id,id]');
+  process.exit(2);
+}
+const ROWS = Number(args.rows ?? 5_000_000);
+const WORKERS = Number(args.workers ?? 2);
+const RUNS = Number(args.runs ?? 5);
+const wanted = args.queries ? String(args.queries).split(',') : QUERIES.map((q) => q.id);
+const queries = QUERIES.filter((q) => wanted.includes(q.id));
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const data = path.join(here, 'out', 'data', String(ROWS));
+if (!existsSync(path.join(data, '.done'))) {
+  const kiln = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
+  execFileSync(kiln, ['gen', 'taxi', '--rows', String(ROWS), '--months', '6', '--out', data]);
+  writeFileSync(path.join(data, '.done'), '');
+}
+
+const builds = { A: path.resolve(args.a), B: path.resolve(args.b) };
+const servers = {};
+const pages = {};
+const browser = await launch();
+try {
+  for (const [name, dist] of Object.entries(builds)) {
+    servers[name] = await serve({ '/': dist });
+    pages[name] = await kilnPage(browser, servers[name].url, data);
+    await setSetting(pages[name], 'workers', WORKERS);
+  }
+  console.log(`${ROWS.toLocaleString('en')} rows, ${WORKERS} workers, median of ${RUNS} runs after a warm-up`);
+  console.log(`A = ${builds.A}\nB = ${builds.B}\n`);
+  console.log('query              A ms     B ms    B/A');
+  for (const q of queries) {
+    const times = { A: [], B: [] };
+    for (const name of ['A', 'B']) await kilnRun(pages[name], q.sql);
+    for (let i = 0; i < RUNS; i++) {
+      for (const name of ['A', 'B']) times[name].push(await kilnRun(pages[name], q.sql));
+    }
+    const [a, b] = [median(times.A), median(times.B)];
+    console.log(`${q.id.padEnd(16)} ${a.toFixed(0).padStart(6)}   ${b.toFixed(0).padStart(6)}   ${(b / a).toFixed(2)}`);
+  }
+} finally {
+  await browser.close();
+  for (const s of Object.values(servers)) s.stop();
+}
