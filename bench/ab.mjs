@@ -4,8 +4,9 @@
 // mid-run weighs on both alike.
 //
 //   node bench/ab.mjs --a=DIST_A --b=DIST_B [--rows=5000000] [--workers=2] [--runs=5]
-//                     [--queries=group_by,top10]
+//                     [--queries=group_by,top10] [--cold]
 //
+// --cold: every run is a query's first in a page just opened (nothing read yet).
 // The data is the benchmark's own (bench/out/data/ROWS, made by `kiln gen` when missing).
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ if (!args.a || !args.b) {
 const ROWS = Number(args.rows ?? 5_000_000);
 const WORKERS = Number(args.workers ?? 2);
 const RUNS = Number(args.runs ?? 5);
+const COLD = Boolean(args.cold);
 const wanted = args.queries ? String(args.queries).split(',') : QUERIES.map((q) => q.id);
 const queries = QUERIES.filter((q) => wanted.includes(q.id));
 const median = (xs) => {
@@ -49,19 +51,27 @@ const servers = {};
 const pages = {};
 const browser = await launch();
 try {
-  for (const [name, dist] of Object.entries(builds)) {
-    servers[name] = await serve({ '/': dist });
+  const open = async (name) => {
+    await pages[name]?.close();
     pages[name] = await kilnPage(browser, servers[name].url, data);
     await setSetting(pages[name], 'workers', WORKERS);
+  };
+  for (const [name, dist] of Object.entries(builds)) {
+    servers[name] = await serve({ '/': dist });
+    await open(name);
   }
-  console.log(`${ROWS.toLocaleString('en')} rows, ${WORKERS} workers, median of ${RUNS} runs after a warm-up`);
+  console.log(`${ROWS.toLocaleString('en')} rows, ${WORKERS} workers, median of ${RUNS} runs`
+    + (COLD ? ', each the first in a fresh page' : ' after a warm-up'));
   console.log(`A = ${builds.A}\nB = ${builds.B}\n`);
   console.log('query              A ms     B ms    B/A');
   for (const q of queries) {
     const times = { A: [], B: [] };
-    for (const name of ['A', 'B']) await kilnRun(pages[name], q.sql);
+    if (!COLD) for (const name of ['A', 'B']) await kilnRun(pages[name], q.sql);
     for (let i = 0; i < RUNS; i++) {
-      for (const name of ['A', 'B']) times[name].push(await kilnRun(pages[name], q.sql));
+      for (const name of ['A', 'B']) {
+        if (COLD) await open(name);
+        times[name].push(await kilnRun(pages[name], q.sql));
+      }
     }
     const [a, b] = [median(times.A), median(times.B)];
     console.log(`${q.id.padEnd(16)} ${a.toFixed(0).padStart(6)}   ${b.toFixed(0).padStart(6)}   ${(b / a).toFixed(2)}`);

@@ -24,6 +24,9 @@ pub struct BrowserFile {
     id: u64,
     /// The snapshot in which the file was last seen unchanged on disk.
     checked_in: AtomicU64,
+    /// Where the bytes start that are served from the cache without a check: 0 for a
+    /// small file read whole, the footer's start for a Parquet file; none at first.
+    trusted_from: AtomicU64,
 }
 
 /// Each `FileReaderSync` read is a round trip to the browser's file thread (about a
@@ -38,6 +41,9 @@ const TAIL_PROBE_BYTES: u64 = 64 * 1024;
 /// workers that is at most 1 GB for the tab; a file asked again within it is not read
 /// again (the benchmark's 5M-row tables fit whole).
 const CACHE_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A Parquet file's leading magic number, which planning reads from every file.
+const MAGIC_BYTES: u64 = 4;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// The snapshot the worker reads in: reads in one snapshot trust a file once one real
@@ -98,15 +104,24 @@ impl BrowserFile {
             modified_ms,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             checked_in: AtomicU64::new(0),
+            trusted_from: AtomicU64::new(u64::MAX),
         })
     }
 
+    /// `range` from the cache. A file's frame (its leading magic number, and past
+    /// `trusted_from` a small file's whole or a large one's footer) is served as it is:
+    /// the table was planned with it, and the tasks' data reads find any change. Any
+    /// other kept bytes are served only once the file has been seen unchanged in this
+    /// snapshot.
     fn cached(&self, range: &Range<u64>) -> Result<Option<Bytes>, SourceError> {
+        let Some(bytes) = cache().as_mut().and_then(|c| c.get(self.id, range)) else {
+            return Ok(None);
+        };
         let snapshot = SNAPSHOT.load(Ordering::Relaxed);
-        if self.checked_in.load(Ordering::Relaxed) != snapshot {
-            if !cache().as_ref().is_some_and(|c| c.holds(self.id)) {
-                return Ok(None);
-            }
+        if range.end > MAGIC_BYTES
+            && range.start < self.trusted_from.load(Ordering::Relaxed)
+            && self.checked_in.load(Ordering::Relaxed) != snapshot
+        {
             // One byte is enough: the browser refuses any read of a file whose
             // modification time is no longer the one it had when it was picked.
             if let Err(e) = self.fetch(0..self.size.min(1)) {
@@ -115,9 +130,8 @@ impl BrowserFile {
                 }
                 return Err(e);
             }
-            self.checked_in.store(snapshot, Ordering::Relaxed);
         }
-        Ok(cache().as_mut().and_then(|c| c.get(self.id, range)))
+        Ok(Some(bytes))
     }
 
     fn keep(&self, start: u64, bytes: Bytes) {
@@ -180,16 +194,21 @@ impl RangeSource for BrowserFile {
             let whole = self.fetch(0..size)?;
             let wanted = slice_at(0, &whole, &range);
             self.keep(0, whole);
+            self.trusted_from.store(0, Ordering::Relaxed);
             return Ok(wanted);
         }
         if range.end == size {
             let start = size.saturating_sub(TAIL_PROBE_BYTES.max(range.end - range.start));
             let tail = self.fetch(start..size)?;
             let wanted = slice_at(start, &tail, &range);
-            match self.footer_start(&tail) {
+            let footer = self.footer_start(&tail);
+            match footer {
                 // A footer longer than the probe: read whole, once.
                 Some(footer) if footer < start => self.keep(footer, self.fetch(footer..size)?),
                 _ => self.keep(start, tail),
+            }
+            if let Some(footer) = footer {
+                self.trusted_from.store(footer, Ordering::Relaxed);
             }
             return Ok(wanted);
         }
