@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use kiln_engine::range_cache::RangeCache;
@@ -47,18 +47,21 @@ const MAGIC_BYTES: u64 = 4;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// The snapshot the worker reads in: reads in one snapshot trust a file once one real
-/// read in it has found the file unchanged ([`new_request`], [`job_snapshot`]).
+/// read in it has found the file unchanged ([`new_request`], [`job_snapshot`]). A new
+/// snapshot is the next number.
 static SNAPSHOT: AtomicU64 = AtomicU64::new(1);
-static NEXT_SNAPSHOT: AtomicU64 = AtomicU64::new(2);
 /// The job whose tasks the current snapshot serves, if any.
 static SNAPSHOT_JOB: Mutex<Option<u64>> = Mutex::new(None);
-static CACHE: Mutex<Option<RangeCache>> = Mutex::new(None);
+static CACHE: LazyLock<Mutex<RangeCache>> =
+    LazyLock::new(|| Mutex::new(RangeCache::new(CACHE_BUDGET_BYTES)));
 
-fn cache() -> MutexGuard<'static, Option<RangeCache>> {
+fn cache() -> MutexGuard<'static, RangeCache> {
     // A panic while the lock was held leaves a cache that is still consistent.
-    let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    guard.get_or_insert_with(|| RangeCache::new(CACHE_BUDGET_BYTES));
-    guard
+    CACHE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn next_snapshot() {
+    SNAPSHOT.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Starts a new snapshot for a request that is not a task (files added, a job
@@ -67,10 +70,7 @@ fn cache() -> MutexGuard<'static, Option<RangeCache>> {
 /// as it did before the cache, and never answers with what it held earlier.
 pub fn new_request() {
     *SNAPSHOT_JOB.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    SNAPSHOT.store(
-        NEXT_SNAPSHOT.fetch_add(1, Ordering::Relaxed),
-        Ordering::Relaxed,
-    );
+    next_snapshot();
 }
 
 /// The snapshot for a task of `job`: all tasks of one job a worker runs share one, as a
@@ -80,10 +80,7 @@ pub fn job_snapshot(job: u64) {
     let mut current = SNAPSHOT_JOB.lock().unwrap_or_else(|e| e.into_inner());
     if *current != Some(job) {
         *current = Some(job);
-        SNAPSHOT.store(
-            NEXT_SNAPSHOT.fetch_add(1, Ordering::Relaxed),
-            Ordering::Relaxed,
-        );
+        next_snapshot();
     }
 }
 
@@ -114,7 +111,7 @@ impl BrowserFile {
     /// other kept bytes are served only once the file has been seen unchanged in this
     /// snapshot.
     fn cached(&self, range: &Range<u64>) -> Result<Option<Bytes>, SourceError> {
-        let Some(bytes) = cache().as_mut().and_then(|c| c.get(self.id, range)) else {
+        let Some(bytes) = cache().get(self.id, range) else {
             return Ok(None);
         };
         let snapshot = SNAPSHOT.load(Ordering::Relaxed);
@@ -125,9 +122,7 @@ impl BrowserFile {
             // One byte is enough: the browser refuses any read of a file whose
             // modification time is no longer the one it had when it was picked.
             if let Err(e) = self.fetch(0..self.size.min(1)) {
-                if let Some(c) = cache().as_mut() {
-                    c.forget(self.id);
-                }
+                cache().forget(self.id);
                 return Err(e);
             }
         }
@@ -135,9 +130,7 @@ impl BrowserFile {
     }
 
     fn keep(&self, start: u64, bytes: Bytes) {
-        if let Some(c) = cache().as_mut() {
-            c.put(self.id, start, bytes);
-        }
+        cache().put(self.id, start, bytes);
     }
 
     /// The footer of a Parquet file, from `tail` (the file's last bytes, from `start`):
