@@ -8,22 +8,14 @@
 //
 // --cold: every run is a query's first in a page just opened (nothing read yet).
 // The data is the benchmark's own (bench/out/data/ROWS, made by `kiln gen` when missing).
-import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
+import { args, generate, median } from './common.mjs';
 import { kilnPage, kilnRun } from './kiln-page.mjs';
 import { QUERIES } from './queries.mjs';
 import { serve } from './server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(here, '..');
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? true];
-}));
 if (!args.a || !args.b) {
   console.error('usage: node bench/ab.mjs --a=DIST_A --b=DIST_B [--rows=N] [--workers=N] [--runs=N] [--queries=id,id]');
   process.exit(2);
@@ -34,17 +26,8 @@ const RUNS = Number(args.runs ?? 5);
 const COLD = Boolean(args.cold);
 const wanted = args.queries ? String(args.queries).split(',') : QUERIES.map((q) => q.id);
 const queries = QUERIES.filter((q) => wanted.includes(q.id));
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
-const data = path.join(here, 'out', 'data', String(ROWS));
-if (!existsSync(path.join(data, '.done'))) {
-  const kiln = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
-  execFileSync(kiln, ['gen', 'taxi', '--rows', String(ROWS), '--months', '6', '--out', data]);
-  writeFileSync(path.join(data, '.done'), '');
-}
+const data = generate(ROWS, 6);
 
 const builds = { A: path.resolve(args.a), B: path.resolve(args.b) };
 const servers = {};

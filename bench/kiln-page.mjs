@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { openPage, saveEventLog } from '../tests/browser/harness.mjs';
+import { openPage, saveEventLog, typeSql } from '../tests/browser/harness.mjs';
 
 export function parseCsv(text) {
   const rows = [];
@@ -40,10 +40,7 @@ export async function kilnPage(browser, url, dir) {
 
 /** One run in the page, timed inside it: from the status turning busy to it turning idle. */
 export async function kilnRun(page, sql) {
-  const editor = page.getByTestId('sql-editor');
-  await editor.click();
-  await editor.press('Control+a');
-  await editor.fill(sql);
+  const editor = await typeSql(page, sql);
   await page.evaluate(() => {
     const status = document.querySelector('[data-testid=status]');
     window.benchRun = { start: null, end: null };

@@ -7,29 +7,24 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
+import { BENCH, OUT, ROOT, args, generate } from './common.mjs';
 import { kilnPage, kilnRun } from './kiln-page.mjs';
 import { QUERIES } from './queries.mjs';
 import { serve } from './server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? true];
-}));
 const rows = Number(args.rows ?? 5_000_000);
 const query = QUERIES.find((q) => q.id === (args.query ?? 'group_by'));
-const out = path.join(here, 'out', 'profile');
+const out = path.join(OUT, 'profile');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const server = await serve({ '/': path.resolve(args.dist ?? path.join(here, '..', 'dist')) });
+const server = await serve({ '/': path.resolve(args.dist ?? path.join(ROOT, 'dist')) });
 // One log per isolate: the page, the engine worker and each pool worker.
 const browser = await launch([`--js-flags=--prof --logfile=${out}/v8.log`]);
 try {
-  const page = await kilnPage(browser, server.url, path.join(here, 'out', 'data', String(rows)));
+  const page = await kilnPage(browser, server.url, generate(rows, 6));
   await setSetting(page, 'workers', Number(args.workers ?? 2));
   for (let i = 0; i < Number(args.runs ?? 3); i++) console.log(`${query.id}: ${(await kilnRun(page, query.sql)).toFixed(0)} ms`);
 } finally {
@@ -38,7 +33,7 @@ try {
 }
 // Node's own --prof-process refuses a newer V8's log; bench/ticks.py reads it.
 for (const log of readdirSync(out).filter((f) => f.endsWith('.log'))) {
-  const summary = execFileSync('python3', [path.join(here, 'ticks.py'), path.join(out, log)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const summary = execFileSync('python3', [path.join(BENCH, 'ticks.py'), path.join(out, log)], { encoding: 'utf8', maxBuffer: 1 << 28 });
   writeFileSync(path.join(out, `${log}.txt`), summary);
   console.log(summary.split('\n')[0]);
 }

@@ -14,21 +14,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
+import { BENCH, OUT, ROOT, args, generate, log, median } from './common.mjs';
 import { kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker } from './kiln-page.mjs';
 import { QUERIES } from './queries.mjs';
 import { serve } from './server.mjs';
 import { writeReport } from './report.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(here, '..');
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k, v ?? true];
-}));
 const SMOKE = Boolean(args.smoke);
 const RUNS = SMOKE ? 1 : Number(args.runs ?? 5);
 const ROWS = SMOKE ? [20_000] : String(args.rows ?? '5000000,20000000').split(',').map(Number);
@@ -38,27 +32,10 @@ const KILN_GEN = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
 const KILN_NATIVE = process.env.KILN_NATIVE ?? (SMOKE ? KILN_GEN : path.join(ROOT, 'target/release/kiln'));
 const PYTHON = process.env.KILN_PYTHON ?? path.join(ROOT, '.venv/bin/python');
 const DIST = process.env.KILN_DIST ?? path.join(ROOT, 'dist');
-const OUT = path.join(here, 'out');
-const REPORT_DIR = SMOKE ? path.join(OUT, 'smoke') : here;
-const log = (...m) => console.error('[bench]', ...m);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const REPORT_DIR = SMOKE ? path.join(OUT, 'smoke') : BENCH;
 const summary = (times) => ({ median: median(times), min: Math.min(...times), max: Math.max(...times), times });
 
 // --- data -------------------------------------------------------------------------------
-
-function generate(rows, months = MONTHS) {
-  const dir = path.join(OUT, 'data', `${rows}`);
-  if (!existsSync(path.join(dir, '.done'))) {
-    log(`generating ${rows.toLocaleString('en')} rows into ${dir}`);
-    execFileSync(KILN_GEN, ['gen', 'taxi', '--rows', String(rows), '--months', String(months), '--out', dir]);
-    writeFileSync(path.join(dir, '.done'), '');
-  }
-  return dir;
-}
 
 /** Every Parquet file of a data folder, as `{ table, name, file }` (name relative). */
 function parquetFiles(dir) {
@@ -157,7 +134,7 @@ async function timeQueries(label, run, answer, only = QUERIES) {
 }
 
 async function benchDataset(browser, url, rows) {
-  const dir = generate(rows);
+  const dir = generate(rows, MONTHS, KILN_GEN);
   const files = parquetFiles(dir);
   const result = { rows, months: MONTHS, parquet_bytes: bytesOf(dir), engines: {} };
   const dataUrl = `/data/${rows}`;
@@ -165,7 +142,7 @@ async function benchDataset(browser, url, rows) {
   // Native DuckDB first: its answers are the reference every other engine is held to.
   const queriesFile = path.join(OUT, 'queries.json');
   writeFileSync(queriesFile, JSON.stringify(QUERIES));
-  const native = JSON.parse(execFileSync(PYTHON, [path.join(here, 'native.py'), 'duckdb', dir, queriesFile, String(RUNS)],
+  const native = JSON.parse(execFileSync(PYTHON, [path.join(BENCH, 'native.py'), 'duckdb', dir, queriesFile, String(RUNS)],
     { encoding: 'utf8', maxBuffer: 256 << 20 }));
   result.engines['duckdb-native'] = {
     label: `DuckDB ${execFileSync(PYTHON, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }).trim()} native (${native.threads} threads)`,
@@ -251,7 +228,7 @@ async function benchDataset(browser, url, rows) {
   // internet; offline it gets the same data as Arrow tables, which is another contest.
   if (rows <= 5_000_000) {
     const arrowDir = path.join(dir, 'arrow');
-    if (!existsSync(arrowDir)) execFileSync(PYTHON, [path.join(here, 'native.py'), 'arrow', dir, arrowDir]);
+    if (!existsSync(arrowDir)) execFileSync(PYTHON, [path.join(BENCH, 'native.py'), 'arrow', dir, arrowDir]);
     const duck = await duckdbPage(browser, url, 'newest');
     const tables = readdirSync(arrowDir).map((f) => ({ name: f.replace(/\.arrows$/, ''), url: `${dataUrl}/arrow/${f}` }));
     try {
@@ -335,8 +312,8 @@ async function main() {
   mkdirSync(OUT, { recursive: true });
   const server = await serve({
     '/bench/out/': path.join(OUT, 'www'),
-    '/bench/node_modules/': path.join(here, 'node_modules'),
-    '/bench/': path.join(here, 'www'),
+    '/bench/node_modules/': path.join(BENCH, 'node_modules'),
+    '/bench/': path.join(BENCH, 'www'),
     '/data/': path.join(OUT, 'data'),
     '/': DIST,
   });
@@ -370,7 +347,7 @@ async function main() {
 
 /** One 1 GB+ Parquet file: Kiln's time and peak memory per worker on two queries. */
 async function bigFile(browser, url) {
-  const dir = generate(60_000_000, 1);
+  const dir = generate(60_000_000, 1, KILN_GEN);
   const file = parquetFiles(dir).find((f) => f.table === 'yellow');
   const page = await kilnPage(browser, url, dir);
   await setSetting(page, 'workers', 2);

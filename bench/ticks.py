@@ -28,11 +28,12 @@ def main(path, top=40):
             starts.insert(i, start)
             entries.insert(i, (start, start + size, name))
 
-    def remove(start):
+    def pop(start):
+        """Removes the code starting at `start`, returning its (start, end, name)."""
         i = bisect.bisect_left(starts, start)
         if i < len(starts) and starts[i] == start:
-            del starts[i], entries[i]
-            return entries and None
+            del starts[i]
+            return entries.pop(i)
         return None
 
     def lookup(pc):
@@ -56,14 +57,12 @@ def main(path, top=40):
                 add(int(parts[3], 16), int(parts[4]), f"{parts[0]}:{name}")
             elif kind == "code-move":
                 src, dst = rest.split(",")[:2]
-                i = bisect.bisect_left(starts, int(src, 16))
-                if i < len(starts) and starts[i] == int(src, 16):
-                    _, end, name = entries[i]
-                    size = end - starts[i]
-                    del starts[i], entries[i]
-                    add(int(dst, 16), size, name)
+                moved = pop(int(src, 16))
+                if moved:
+                    start, end, name = moved
+                    add(int(dst, 16), end - start, name)
             elif kind == "code-delete":
-                remove(int(rest.split(",")[0], 16))
+                pop(int(rest.split(",")[0], 16))
             elif kind == "shared-library":
                 name, lo, hi = rest.split(",")[:3]
                 libs.append((int(lo, 16), int(hi, 16), name))

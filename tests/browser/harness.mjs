@@ -119,12 +119,18 @@ export async function tableNames(page) {
   return page.getByTestId('table-item').evaluateAll((items) => items.map((i) => i.dataset.table));
 }
 
-/** Types a query like a person (select all, type) and runs it with Ctrl+Enter. */
-export async function runSql(page, sql) {
+/** Types a query into the editor like a person: select all, type. */
+export async function typeSql(page, sql) {
   const editor = page.getByTestId('sql-editor');
   await editor.click();
   await editor.press('Control+a');
   await editor.fill(sql);
+  return editor;
+}
+
+/** Types a query like a person (select all, type) and runs it with Ctrl+Enter. */
+export async function runSql(page, sql) {
+  const editor = await typeSql(page, sql);
   // Watch for this run's busy state, so a quick run is not mistaken for the last one.
   await page.evaluate(() => {
     window.kilnSawRunning = false;

@@ -1,0 +1,34 @@
+// What the benchmark's scripts (run.mjs, ab.mjs, prof.mjs) share: their `--key=value`
+// arguments, medians, and the generated data they run on.
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(BENCH, '..');
+export const OUT = path.join(BENCH, 'out');
+
+/** The command line's `--key=value` (or bare `--flag`, true) arguments. */
+export const args = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? true];
+}));
+
+export const log = (...m) => console.error('[bench]', ...m);
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The taxi data of `rows` rows over `months` months, made by `kiln gen` the first time. */
+export function generate(rows, months, kiln = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln')) {
+  const dir = path.join(OUT, 'data', `${rows}`);
+  if (!existsSync(path.join(dir, '.done'))) {
+    log(`generating ${rows.toLocaleString('en')} rows into ${dir}`);
+    execFileSync(kiln, ['gen', 'taxi', '--rows', String(rows), '--months', String(months), '--out', dir]);
+    writeFileSync(path.join(dir, '.done'), '');
+  }
+  return dir;
+}
