@@ -421,6 +421,19 @@ impl Engine {
         logical: LogicalPlan,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
+        // DataFusion's AnalyzeExec runs the whole plan under it in one process (it
+        // spawns a tokio task, which a worker does not have): a job's stages run as
+        // separate tasks, so there is no one plan for it to measure.
+        if matches!(logical, LogicalPlan::Analyze(_)) {
+            return Err(UserError {
+                context: "planning the query".into(),
+                message: "EXPLAIN ANALYZE is not supported: a job runs in stages on several \
+                          workers, not as one plan. Run the query itself: the physical plan \
+                          then shows each operator's rows and times, as EXPLAIN ANALYZE would"
+                    .into(),
+                location: None,
+            });
+        }
         let (state, splits) =
             crate::distributed::planner::job_session(self.state(), options, self.store.clone());
         let optimized = state

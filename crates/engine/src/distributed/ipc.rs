@@ -9,6 +9,7 @@ use bytes::Bytes;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
@@ -18,15 +19,23 @@ fn arrow_error(e: ArrowError) -> DataFusionError {
 }
 
 /// One block being written: an IPC stream in memory, opened at the first batch.
+///
+/// Batches are coalesced to `batch_rows` before they are written. A shuffle splits each
+/// batch it is given across every partition, so without this a reader of 2 partitions
+/// gets half-size batches and of 4 a quarter: every operator downstream pays its
+/// per-batch cost that many times more, and a sort merges that many more runs (a sort on
+/// several keys merges one run per batch).
 pub struct BlockWriter {
     schema: SchemaRef,
     writer: Option<StreamWriter<Vec<u8>>>,
+    coalescer: BatchCoalescer,
     rows: u64,
 }
 
 impl BlockWriter {
-    pub fn new(schema: SchemaRef) -> Self {
+    pub fn new(schema: SchemaRef, batch_rows: usize) -> Self {
         Self {
+            coalescer: BatchCoalescer::new(schema.clone(), batch_rows.max(1)),
             schema,
             writer: None,
             rows: 0,
@@ -37,14 +46,23 @@ impl BlockWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let writer = match &mut self.writer {
-            Some(w) => w,
-            None => self
-                .writer
-                .insert(StreamWriter::try_new(Vec::new(), &self.schema).map_err(arrow_error)?),
-        };
-        writer.write(batch).map_err(arrow_error)?;
         self.rows += batch.num_rows() as u64;
+        self.coalescer
+            .push_batch(batch.clone())
+            .map_err(arrow_error)?;
+        self.write_completed()
+    }
+
+    fn write_completed(&mut self) -> Result<()> {
+        while let Some(batch) = self.coalescer.next_completed_batch() {
+            let writer = match &mut self.writer {
+                Some(w) => w,
+                None => self.writer.insert(
+                    StreamWriter::try_new(Vec::new(), &self.schema).map_err(arrow_error)?,
+                ),
+            };
+            writer.write(&batch).map_err(arrow_error)?;
+        }
         Ok(())
     }
 
@@ -54,7 +72,9 @@ impl BlockWriter {
 
     /// The finished stream; empty (no bytes at all) when no row was written, unless
     /// `keep_schema` asks for a schema-only stream.
-    pub fn finish(self, keep_schema: bool) -> Result<Vec<u8>> {
+    pub fn finish(mut self, keep_schema: bool) -> Result<Vec<u8>> {
+        self.coalescer.finish_buffered_batch().map_err(arrow_error)?;
+        self.write_completed()?;
         match self.writer {
             Some(mut w) => {
                 w.finish().map_err(arrow_error)?;

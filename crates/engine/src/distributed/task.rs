@@ -127,8 +127,9 @@ async fn execute(
         None => None,
     };
     let outputs = shuffle.map_or(1, |r| r.partitioning().partition_count());
+    let batch_rows = task_ctx.session_config().batch_size();
     let mut writers: Vec<BlockWriter> = (0..outputs)
-        .map(|_| BlockWriter::new(schema.clone()))
+        .map(|_| BlockWriter::new(schema.clone(), batch_rows))
         .collect();
     // A result saved to disk: this task's part, as the Parquet file it will be.
     let mut parquet = match (request.result_as_parquet, &partitioner) {

@@ -130,7 +130,7 @@ async fn write_worker_message_seeds() {
         ));
     }
     let result = engine.sql(sql).await.unwrap();
-    let mut block = BlockWriter::new(result.schema.clone());
+    let mut block = BlockWriter::new(result.schema.clone(), 8192);
     for batch in &result.batches {
         block.write(batch).unwrap();
     }

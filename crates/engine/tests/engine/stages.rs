@@ -220,3 +220,27 @@ async fn each_scan_task_carries_only_its_own_files() {
     assert!(plan.stages[1].tasks.iter().all(|t| t.fragment.is_none()));
     assert!(!plan.stages[1].fragment.is_empty());
 }
+
+#[tokio::test]
+async fn explain_analyze_is_refused_with_a_reason_not_run() {
+    let mut engine = engine().await;
+    let error = engine
+        .plan_job(
+            "EXPLAIN ANALYZE SELECT name, count(*) FROM trips GROUP BY name",
+            &JobOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("EXPLAIN ANALYZE is not supported"),
+        "{error:?}"
+    );
+    // A plain EXPLAIN is still a job: its answer is the plan's text.
+    engine
+        .plan_job(
+            "EXPLAIN SELECT name, count(*) FROM trips GROUP BY name",
+            &JobOptions::default(),
+        )
+        .await
+        .unwrap();
+}
