@@ -6,10 +6,10 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
@@ -57,9 +57,9 @@ impl BlockWriter {
         while let Some(batch) = self.coalescer.next_completed_batch() {
             let writer = match &mut self.writer {
                 Some(w) => w,
-                None => self.writer.insert(
-                    StreamWriter::try_new(Vec::new(), &self.schema).map_err(arrow_error)?,
-                ),
+                None => self
+                    .writer
+                    .insert(StreamWriter::try_new(Vec::new(), &self.schema).map_err(arrow_error)?),
             };
             writer.write(&batch).map_err(arrow_error)?;
         }
@@ -73,7 +73,9 @@ impl BlockWriter {
     /// The finished stream; empty (no bytes at all) when no row was written, unless
     /// `keep_schema` asks for a schema-only stream.
     pub fn finish(mut self, keep_schema: bool) -> Result<Vec<u8>> {
-        self.coalescer.finish_buffered_batch().map_err(arrow_error)?;
+        self.coalescer
+            .finish_buffered_batch()
+            .map_err(arrow_error)?;
         self.write_completed()?;
         match self.writer {
             Some(mut w) => {

@@ -9,18 +9,31 @@
 //! the partitions the tasks will really have.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::config::ConfigOptions;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::FileSource;
+use datafusion::datasource::physical_plan::ParquetFileMetrics;
+use datafusion::datasource::physical_plan::parquet::{ParquetAccessPlan, RowGroupAccessPlanFilter};
 use datafusion::datasource::physical_plan::{
     FileGroup, FileScanConfig, FileScanConfigBuilder, ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::DataFusionError;
+use datafusion::physical_expr::expressions::{Column, DynamicFilterPhysicalExpr};
+use datafusion::physical_expr::utils::collect_columns;
+use datafusion::physical_expr::{PhysicalExpr, conjunction_opt, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use object_store::path::Path;
+use parquet::arrow::parquet_to_arrow_schema;
 use parquet::file::metadata::ParquetMetaData;
 
 use crate::error::EngineError;
@@ -83,8 +96,10 @@ impl PhysicalOptimizerRule for SplitScans {
     }
 }
 
-/// Rewrites every Parquet scan in `plan` into row-group splits of about `split_bytes`,
-/// small ones packed together while that still leaves `parallelism` tasks.
+/// Rewrites every Parquet scan in `plan` into tasks of whole row groups: a file's row
+/// groups that its statistics rule out for the scan's filter get no task, the rest are
+/// spread evenly over tasks of about `split_bytes` (small files packed together), and
+/// never over fewer tasks than `parallelism` while there is that much to read.
 /// Files already given a range are left as they are.
 pub fn split_scans(
     plan: Arc<dyn ExecutionPlan>,
@@ -103,53 +118,55 @@ pub fn split_scans(
         }
         Ok(TreeNodeRecursion::Continue)
     })?;
-    let mut layouts = HashMap::new();
+    let mut footers = HashMap::new();
     for path in files {
-        if layouts.contains_key(&path) {
+        if footers.contains_key(&path) {
             continue;
         }
         // A file not in the store (none should be) is scanned whole, unsplit.
         if let Some(source) = store.source(&path) {
-            let metadata = read_footer(source.as_ref())?;
-            layouts.insert(path, layout(&metadata));
+            footers.insert(path, read_footer(source.as_ref())?);
         }
     }
 
+    // The filters right above Parquet scans, by scan.
+    let mut filters = HashMap::new();
+    plan.apply(|node| {
+        if let Some(filter) = node.downcast_ref::<FilterExec>() {
+            let input = filter.input();
+            if parquet_scan(input).is_some() {
+                filters.insert(Arc::as_ptr(input) as *const (), filter.predicate().clone());
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+
     let mut names = SplitNames::new();
-    let split_bytes = split_bytes.max(1);
     let plan = plan
         .transform_up(|node| {
-            let Some((config, _)) = parquet_scan(&node) else {
+            let Some((config, source)) = parquet_scan(&node) else {
                 return Ok(Transformed::no(node));
             };
-            let mut groups = Vec::new();
-            for group in &config.file_groups {
-                for file in group.iter() {
-                    let layout = layouts
-                        .get(&file.object_meta.location)
-                        .filter(|_| file.range.is_none());
-                    let Some(layout) = layout else {
-                        groups.push(FileGroup::new(vec![file.clone()]));
-                        continue;
-                    };
-                    for split in cut(layout, file.object_meta.size, split_bytes) {
-                        let mut part = file.clone();
-                        if split.whole_file {
-                            part.range = None;
-                        } else {
-                            part = part.with_range(split.start as i64, split.end as i64);
-                        }
-                        let key = (
-                            file.object_meta.location.to_string(),
-                            part.range.as_ref().map_or(0, |r| r.start),
-                        );
-                        names.insert(key, split.describe(&file.object_meta.location, layout));
-                        groups.push(FileGroup::new(vec![part]));
-                    }
-                }
+            // DataFusion pushes a filter into the scan only after this rule (the scan's
+            // own is set when a table provider put it there); until then it sits above.
+            let filter = FileSource::filter(source)
+                .map(|f| (f, config.file_schema().clone()))
+                .or_else(|| {
+                    filters
+                        .get(&(Arc::as_ptr(&node) as *const ()))
+                        .map(|f| (f.clone(), node.schema()))
+                });
+            let mut units = Vec::new();
+            for file in config.file_groups.iter().flat_map(|g| g.iter()) {
+                let footer = footers
+                    .get(&file.object_meta.location)
+                    .filter(|_| file.range.is_none());
+                units.extend(file_units(file, footer, filter.as_ref()));
             }
+            let tasks = assign_tasks(&units, split_bytes, parallelism);
+            let groups = file_groups(&units, &tasks, &mut names);
             let config = FileScanConfigBuilder::from(config.clone())
-                .with_file_groups(pack(groups, split_bytes, parallelism))
+                .with_file_groups(groups)
                 .build();
             let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
             Ok(Transformed::yes(scan))
@@ -162,39 +179,249 @@ pub fn split_scans(
 /// packed into splits (Spark's `spark.sql.files.openCostInBytes`).
 const OPEN_COST_BYTES: u64 = 4 << 20;
 
-/// Packs neighbouring small splits (whole small files, as a folder of many little files
-/// has) into one task, counting an open cost per file, as Spark does: ten thousand 1 KB
-/// files are some 300 tasks, not ten thousand. As in Spark, a task holds at most
-/// `split_bytes` and at most the total spread over `parallelism`, so that three small
-/// files still give the workers three tasks rather than one. A split that is big
-/// already stays a task of its own.
-fn pack(groups: Vec<FileGroup>, split_bytes: u64, parallelism: usize) -> Vec<FileGroup> {
-    let bytes = |f: &datafusion::datasource::listing::PartitionedFile| {
-        f.range
-            .as_ref()
-            .map_or(f.object_meta.size, |r| (r.end - r.start) as u64)
-            + OPEN_COST_BYTES
+/// A piece of a scan that goes to one task whole: a row group that may hold rows, or a
+/// file that is not split (one without row groups, one already given a range).
+struct Unit<'a> {
+    file: &'a PartitionedFile,
+    /// The file's row groups, and which of them may hold rows; `None` for a whole file.
+    layout: Option<Rc<FileLayout>>,
+    /// Its row group, `None` for a whole file.
+    group: Option<usize>,
+    /// Its compressed bytes, plus the open cost for a file's first unit.
+    weight: u64,
+}
+
+struct FileLayout {
+    layout: RowGroupLayout,
+    /// Per row group: may it hold rows the scan wants (its statistics cannot rule it out)?
+    read: Vec<bool>,
+}
+
+/// `file`'s units: its row groups that may hold rows (none when its statistics rule
+/// all out), or the file whole when it cannot be split.
+/// `filter` comes with the schema its columns index into.
+fn file_units<'a>(
+    file: &'a PartitionedFile,
+    footer: Option<&ParquetMetaData>,
+    filter: Option<&(Arc<dyn PhysicalExpr>, SchemaRef)>,
+) -> Vec<Unit<'a>> {
+    let whole = |weight| Unit {
+        file,
+        layout: None,
+        group: None,
+        weight,
     };
-    let total: u64 = groups.iter().flat_map(|g| g.iter()).map(bytes).sum();
-    let per_task = split_bytes.min(OPEN_COST_BYTES.max(total / parallelism.max(1) as u64));
-    let mut packed = Vec::new();
-    let mut current = Vec::new();
-    let mut size = 0u64;
-    for group in groups {
-        for file in group.into_inner() {
-            let cost = bytes(&file);
-            if !current.is_empty() && size + cost > per_task {
-                packed.push(FileGroup::new(std::mem::take(&mut current)));
-                size = 0;
-            }
-            size += cost;
-            current.push(file);
+    let Some(footer) = footer.filter(|f| f.num_row_groups() > 0) else {
+        let bytes = file
+            .range
+            .as_ref()
+            .map_or(file.object_meta.size, |r| (r.end - r.start) as u64);
+        return vec![whole(bytes + OPEN_COST_BYTES)];
+    };
+    let layout = layout(footer);
+    let read = filter
+        .and_then(|(f, schema)| row_groups_to_read(f, schema, footer))
+        .filter(|read| read.len() == layout.groups.len())
+        .unwrap_or_else(|| vec![true; layout.groups.len()]);
+    let file_layout = Rc::new(FileLayout { layout, read });
+    let mut units = Vec::new();
+    for (i, &(_, bytes, _)) in file_layout.layout.groups.iter().enumerate() {
+        if file_layout.read[i] {
+            let open = if units.is_empty() { OPEN_COST_BYTES } else { 0 };
+            units.push(Unit {
+                file,
+                layout: Some(file_layout.clone()),
+                group: Some(i),
+                weight: bytes + open,
+            });
         }
     }
-    if !current.is_empty() {
-        packed.push(FileGroup::new(current));
+    units
+}
+
+/// The task of each unit. Tasks hold at most about `split_bytes`; there are at least
+/// `parallelism` of them while each still gets the open cost of a file, and more are
+/// a multiple of `parallelism`, so that the workers' last wave is a full one. Units go
+/// to tasks by where their middle falls in the running total, so tasks are as even as
+/// whole row groups allow, and a file's row groups stay in order.
+fn assign_tasks(units: &[Unit], split_bytes: u64, parallelism: usize) -> Vec<usize> {
+    let total: u64 = units.iter().map(|u| u.weight).sum();
+    let parallelism = parallelism.max(1) as u64;
+    let by_size = total.div_ceil(split_bytes.max(1));
+    let by_open_cost = (total / OPEN_COST_BYTES).max(1);
+    let mut tasks = by_size.max(parallelism.min(by_open_cost)).max(1);
+    if tasks > parallelism {
+        tasks = tasks.div_ceil(parallelism).saturating_mul(parallelism);
     }
-    packed
+    let per_task = total as f64 / tasks as f64;
+    let mut before = 0u64;
+    units
+        .iter()
+        .map(|u| {
+            let middle = before as f64 + u.weight as f64 / 2.0;
+            before += u.weight;
+            ((middle / per_task) as u64).min(tasks - 1) as usize
+        })
+        .collect()
+}
+
+/// The scan's file groups, one per task that got units, each unit's file cut at row
+/// group starts into the byte ranges its tasks read. A range runs to the next range's
+/// start (the first from 0, the last to the file's end), so the row groups ruled out by
+/// statistics lie in some task's range: DataFusion's reader prunes them again there.
+fn file_groups(units: &[Unit], tasks: &[usize], names: &mut SplitNames) -> Vec<FileGroup> {
+    let mut groups: Vec<(usize, Vec<PartitionedFile>)> = Vec::new();
+    let mut push = |task: usize, part: PartitionedFile| match groups.last_mut() {
+        Some((t, files)) if *t == task => files.push(part),
+        _ => groups.push((task, vec![part])),
+    };
+    let mut i = 0;
+    while i < units.len() {
+        let unit = &units[i];
+        let Some(file_layout) = &unit.layout else {
+            push(tasks[i], unit.file.clone());
+            i += 1;
+            continue;
+        };
+        // This file's units, and the runs of them that share a task.
+        let mut end = i;
+        while end < units.len() && std::ptr::eq(units[end].file, unit.file) {
+            end += 1;
+        }
+        let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
+        for j in i..end {
+            let group = units[j].group.unwrap_or(0);
+            match runs.last_mut() {
+                Some((task, groups)) if *task == tasks[j] => groups.push(group),
+                _ => runs.push((tasks[j], vec![group])),
+            }
+        }
+        let layout = &file_layout.layout;
+        let size = unit.file.object_meta.size;
+        let starts: Vec<u64> = runs
+            .iter()
+            .enumerate()
+            .map(|(n, (_, g))| if n == 0 { 0 } else { layout.groups[g[0]].0 })
+            .collect();
+        for (n, (task, run)) in runs.iter().enumerate() {
+            let mut part = unit.file.clone();
+            if runs.len() > 1 || file_layout.read.iter().any(|r| !r) {
+                let end = starts.get(n + 1).copied().unwrap_or(size);
+                part = part.with_range(starts[n] as i64, end as i64);
+            }
+            let key = (
+                part.object_meta.location.to_string(),
+                part.range.as_ref().map_or(0, |r| r.start),
+            );
+            names.insert(key, describe(&part.object_meta.location, file_layout, run));
+            push(*task, part);
+        }
+        i = end;
+    }
+    if groups.is_empty() {
+        // Every row group was ruled out: one task still runs the scan, which reads
+        // nothing, so the plan keeps its shape.
+        if let Some(unit) = units.first() {
+            groups.push((0, vec![unit.file.clone()]));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, files)| FileGroup::new(files))
+        .collect()
+}
+
+/// "name row groups 3-5 (786,432 rows, 16.8 MB)", and how many statistics ruled out.
+fn describe(path: &Path, file_layout: &FileLayout, run: &[usize]) -> String {
+    let name = path.filename().unwrap_or(path.as_ref());
+    let layout = &file_layout.layout;
+    let count = layout.groups.len();
+    let (first, last) = (run[0], run[run.len() - 1]);
+    let groups = if run.len() == count {
+        format!("all {count} row groups")
+    } else if first == last {
+        format!("row group {first}")
+    } else {
+        format!("row groups {first}-{last}")
+    };
+    let rows: u64 = run.iter().map(|&g| layout.groups[g].2).sum();
+    let bytes: u64 = run.iter().map(|&g| layout.groups[g].1).sum();
+    let skipped = file_layout.read.iter().filter(|r| !**r).count();
+    let pruned = match skipped {
+        0 => String::new(),
+        n => format!(", {n} of {count} ruled out by statistics"),
+    };
+    format!(
+        "{name} {groups} ({rows} rows, {:.1} MB{pruned})",
+        bytes as f64 / 1e6
+    )
+}
+
+/// Which of a file's row groups may hold rows for `filter`, by their min/max and null
+/// statistics, or `None` when nothing in the filter can be checked that way.
+///
+/// `scanned` is the schema the filter's columns index into. Only the filter's
+/// conjuncts over columns the file has with the table's own type are used: for any other, DataFusion's reader first adapts the filter to the file
+/// (casts, missing columns as nulls, partition values), and a row group wrongly ruled
+/// out here would be rows lost. The reader prunes again with all of it.
+fn row_groups_to_read(
+    filter: &Arc<dyn PhysicalExpr>,
+    scanned: &Schema,
+    footer: &ParquetMetaData,
+) -> Option<Vec<bool>> {
+    let file_metadata = footer.file_metadata();
+    let descr = file_metadata.schema_descr();
+    let physical = parquet_to_arrow_schema(descr, file_metadata.key_value_metadata()).ok()?;
+    let checked: Vec<Arc<dyn PhysicalExpr>> = split_conjunction(filter)
+        .into_iter()
+        .filter_map(|c| on_file_columns(c, scanned, &physical))
+        .collect();
+    let predicate = PruningPredicateBuilder::new()
+        .with_file_schema(Arc::new(physical.clone()))
+        .build(conjunction_opt(checked)?)?;
+    let groups = footer.row_groups();
+    let mut access = RowGroupAccessPlanFilter::new(ParquetAccessPlan::new_all(groups.len()));
+    let metrics = ParquetFileMetrics::new(0, "split", &ExecutionPlanMetricsSet::new());
+    access.prune_by_statistics(&physical, descr, groups, &predicate, &metrics);
+    let access = access.build();
+    Some((0..groups.len()).map(|g| access.should_scan(g)).collect())
+}
+
+/// `expr` with its columns pointing into the file's schema, when every column it reads
+/// is one the file has, with the type the scan gives it.
+fn on_file_columns(
+    expr: &Arc<dyn PhysicalExpr>,
+    scanned: &Schema,
+    file: &Schema,
+) -> Option<Arc<dyn PhysicalExpr>> {
+    let mut dynamic = false;
+    let _ = expr.apply(|node| {
+        dynamic |= node.downcast_ref::<DynamicFilterPhysicalExpr>().is_some();
+        Ok(TreeNodeRecursion::Continue)
+    });
+    let columns = collect_columns(expr);
+    if dynamic || columns.is_empty() {
+        return None;
+    }
+    for column in &columns {
+        let table = scanned.fields().get(column.index())?;
+        let (_, in_file) = file.column_with_name(column.name())?;
+        if table.name() != column.name() || table.data_type() != in_file.data_type() {
+            return None;
+        }
+    }
+    expr.clone()
+        .transform(|node| match node.downcast_ref::<Column>() {
+            Some(column) => {
+                let index = file.index_of(column.name())?;
+                Ok(Transformed::yes(
+                    Arc::new(Column::new(column.name(), index)) as Arc<dyn PhysicalExpr>,
+                ))
+            }
+            None => Ok(Transformed::no(node)),
+        })
+        .ok()
+        .map(|t| t.data)
 }
 
 /// The scan's config when `node` scans files (Parquet, CSV, ...).
@@ -230,132 +457,76 @@ fn layout(metadata: &ParquetMetaData) -> RowGroupLayout {
     RowGroupLayout { groups }
 }
 
-struct Split {
-    start: u64,
-    end: u64,
-    /// Row groups [first, last] it covers.
-    first: usize,
-    last: usize,
-    bytes: u64,
-    rows: u64,
-    whole_file: bool,
-}
-
-impl Split {
-    fn describe(&self, path: &Path, layout: &RowGroupLayout) -> String {
-        let name = path.filename().unwrap_or(path.as_ref());
-        let groups = if self.whole_file {
-            format!("all {} row groups", layout.groups.len())
-        } else if self.first == self.last {
-            format!("row group {}", self.first)
-        } else {
-            format!("row groups {}-{}", self.first, self.last)
-        };
-        format!(
-            "{name} {groups} ({} rows, {:.1} MB)",
-            self.rows,
-            self.bytes as f64 / 1e6
-        )
-    }
-}
-
-/// Runs of consecutive row groups of at least `split_bytes` each (the last may be
-/// smaller). Ranges start at a row group's first page and end where the next run starts.
-fn cut(layout: &RowGroupLayout, file_size: u64, split_bytes: u64) -> Vec<Split> {
-    let groups = &layout.groups;
-    if groups.is_empty() {
-        return vec![Split {
-            start: 0,
-            end: file_size,
-            first: 0,
-            last: 0,
-            bytes: 0,
-            rows: 0,
-            whole_file: true,
-        }];
-    }
-    let mut splits: Vec<Split> = Vec::new();
-    let mut current: Option<Split> = None;
-    for (i, &(start, bytes, rows)) in groups.iter().enumerate() {
-        let split = current.get_or_insert(Split {
-            start,
-            end: start,
-            first: i,
-            last: i,
-            bytes: 0,
-            rows: 0,
-            whole_file: false,
-        });
-        split.last = i;
-        split.bytes += bytes;
-        split.rows += rows;
-        if split.bytes >= split_bytes
-            && let Some(done) = current.take()
-        {
-            splits.push(done);
-        }
-    }
-    splits.extend(current);
-    // Each range runs to the next one's start; the first from 0, the last to the end.
-    let starts: Vec<u64> = splits.iter().map(|s| s.start).collect();
-    let count = splits.len();
-    for (i, split) in splits.iter_mut().enumerate() {
-        if i == 0 {
-            split.start = 0;
-        }
-        split.end = starts.get(i + 1).copied().unwrap_or(file_size);
-        split.whole_file = count == 1;
-    }
-    splits
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn layout(sizes: &[u64]) -> RowGroupLayout {
-        let mut offset = 4;
-        let groups = sizes
+    const MB: u64 = 1 << 20;
+
+    /// The tasks `weights` are spread over, and each task's total weight.
+    fn spread(weights: &[u64], split_bytes: u64, parallelism: usize) -> Vec<u64> {
+        let file = PartitionedFile::new("f.parquet", 1);
+        let units: Vec<Unit> = weights
             .iter()
-            .map(|&s| {
-                let g = (offset, s, s * 10);
-                offset += s;
-                g
+            .map(|&weight| Unit {
+                file: &file,
+                layout: None,
+                group: None,
+                weight,
             })
             .collect();
-        RowGroupLayout { groups }
-    }
-
-    #[test]
-    fn row_groups_are_grouped_until_a_split_is_big_enough() {
-        let l = layout(&[40, 40, 40, 40, 10]);
-        let splits = cut(&l, 300, 80);
-        let spans: Vec<(usize, usize)> = splits.iter().map(|s| (s.first, s.last)).collect();
-        assert_eq!(spans, [(0, 1), (2, 3), (4, 4)]);
-        // Contiguous ranges covering the whole file, each holding its row groups' starts.
-        assert_eq!(splits[0].start, 0);
-        assert_eq!(splits[0].end, 84);
-        assert_eq!(splits[1].start, 84);
-        assert_eq!(splits[2].end, 300);
-        for s in &splits {
-            for g in s.first..=s.last {
-                assert!((s.start..s.end).contains(&l.groups[g].0));
-            }
+        let tasks = assign_tasks(&units, split_bytes, parallelism);
+        assert!(
+            tasks.windows(2).all(|w| w[0] <= w[1]),
+            "in order: {tasks:?}"
+        );
+        let mut totals = vec![0; tasks.iter().max().map_or(0, |t| t + 1)];
+        for (task, unit) in tasks.iter().zip(&units) {
+            totals[*task] += unit.weight;
         }
+        totals
     }
 
     #[test]
-    fn a_small_file_is_one_whole_split() {
-        let splits = cut(&layout(&[10, 10]), 30, 1 << 20);
-        assert_eq!(splits.len(), 1);
-        assert!(splits[0].whole_file);
-        assert_eq!(splits[0].rows, 200);
+    fn row_groups_are_spread_evenly_over_the_parallelism() {
+        // Six files of three 5 MB row groups, each file's first also its open cost:
+        // four even tasks, where packing whole files made three for two workers.
+        let weights: Vec<u64> = (0..18)
+            .map(|i| 5 * MB + if i % 3 == 0 { OPEN_COST_BYTES } else { 0 })
+            .collect();
+        let totals = spread(&weights, 128 * MB, 4);
+        assert_eq!(totals.len(), 4);
+        let (min, max) = (totals.iter().min().unwrap(), totals.iter().max().unwrap());
+        assert!(max - min <= 9 * MB, "{totals:?}");
+        assert_eq!(spread(&weights, 128 * MB, 2).len(), 2);
     }
 
     #[test]
-    fn a_row_group_larger_than_the_split_size_is_its_own_split() {
-        let splits = cut(&layout(&[500, 5, 500]), 1100, 100);
-        let spans: Vec<(usize, usize)> = splits.iter().map(|s| (s.first, s.last)).collect();
-        assert_eq!(spans, [(0, 0), (1, 2)]);
+    fn more_tasks_than_the_parallelism_come_in_full_waves() {
+        // 1,040 MB in 8 MB row groups with 128 MB splits: 9 tasks by size, rounded up
+        // to 10 for two workers; none over the split size.
+        let weights = vec![8 * MB; 130];
+        let totals = spread(&weights, 128 * MB, 2);
+        assert_eq!(totals.len(), 10);
+        assert!(totals.iter().all(|&t| t <= 128 * MB), "{totals:?}");
+    }
+
+    #[test]
+    fn small_files_are_packed_by_their_open_cost() {
+        // Ten thousand 1 KB files: some 300 tasks, each near the split size.
+        let weights = vec![1024 + OPEN_COST_BYTES; 10_000];
+        let totals = spread(&weights, 128 * MB, 4);
+        assert_eq!(totals.len() % 4, 0);
+        assert!((300..=340).contains(&totals.len()), "{}", totals.len());
+        // Two small files over four workers: a task each, not four.
+        assert_eq!(spread(&[1024 + OPEN_COST_BYTES; 2], 128 * MB, 4).len(), 2);
+        assert_eq!(spread(&[1024 + OPEN_COST_BYTES; 2], 128 * MB, 1).len(), 1);
+    }
+
+    #[test]
+    fn a_row_group_larger_than_the_split_size_is_a_task_of_its_own() {
+        let totals = spread(&[500, 5, 500], 100, 1);
+        assert!(totals.contains(&500), "{totals:?}");
+        assert_eq!(totals.iter().sum::<u64>(), 1005);
     }
 }

@@ -90,6 +90,36 @@ async fn a_split_scan_reads_every_row_once() {
 }
 
 #[tokio::test]
+async fn row_groups_ruled_out_by_statistics_get_no_task() {
+    let mut engine = engine().await;
+    // Ids are in order, 10,000 to a row group: 25,000..45,000 lie in groups 2 to 4.
+    let sql = "SELECT count(*) AS n, sum(id) AS s FROM trips WHERE id >= 25000 AND id < 45000";
+    let plan = engine.plan_job(sql, &options(3)).await.unwrap();
+    let splits: Vec<String> = plan.stages[0]
+        .tasks
+        .iter()
+        .filter_map(|t| t.split.clone())
+        .collect();
+    assert_eq!(splits.len(), 3, "{splits:?}");
+    for (split, group) in splits.iter().zip(2..) {
+        assert!(split.contains(&format!("row group {group} ")), "{splits:?}");
+        assert!(split.contains("17 of 20 ruled out"), "{splits:?}");
+    }
+    let cancel = AtomicBool::new(false);
+    let output = engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
+        .unwrap();
+    let mut csv = Vec::new();
+    kiln_engine::results::write_text(&output, kiln_engine::results::OutputFormat::Csv, &mut csv)
+        .unwrap();
+    let expected_sum: i64 = (25_000..45_000).sum();
+    assert_eq!(
+        String::from_utf8(csv).unwrap().trim(),
+        format!("n,s\n20000,{expected_sum}")
+    );
+}
+
+#[tokio::test]
 async fn cancel_stops_every_task_and_nothing_is_reported_after() {
     let mut engine = engine().await;
     // 200,000 x 20,000 matches per name: far more work than the test waits for.
