@@ -1,8 +1,10 @@
-//! Input splits: a Parquet scan becomes one partition per run of row groups adding up to
-//! about `split_bytes`, so a scan task reads a bounded slice of a file however large the
-//! file is. A split is a byte range of its file; DataFusion's Parquet reader reads the
-//! row groups whose first page starts inside the range, so ranges cut at row-group
-//! starts give each row group to exactly one task.
+//! Input splits: a Parquet scan becomes tasks of whole row groups, about `split_bytes`
+//! each and spread evenly, so a scan task reads a bounded slice of a file however large
+//! the file is, and the workers finish together. A split is a byte range of its file;
+//! DataFusion's Parquet reader reads the row groups whose first page starts inside the
+//! range, so ranges cut at row-group starts give each row group to exactly one task.
+//! Row groups whose statistics rule out the scan's filter get no task at all (a file
+//! of them none), where DataFusion would have started a task to skip them.
 //!
 //! Splitting runs as the first physical optimizer rule of a job's planning, so every
 //! later rule (distribution, sorting, combining partial and final aggregates) plans for
