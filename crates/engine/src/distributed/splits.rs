@@ -131,9 +131,15 @@ pub fn split_scans(
         }
     }
 
-    // The filters right above Parquet scans, by scan.
+    // The filters right above Parquet scans, by scan. A scan that the plan holds in
+    // more than one place (a shared subtree) is pruned by none: one of its readers
+    // may not filter.
     let mut filters = HashMap::new();
+    let mut seen: HashMap<*const (), usize> = HashMap::new();
     plan.apply(|node| {
+        if parquet_scan(node).is_some() {
+            *seen.entry(Arc::as_ptr(node) as *const ()).or_default() += 1;
+        }
         if let Some(filter) = node.downcast_ref::<FilterExec>() {
             let input = filter.input();
             if parquet_scan(input).is_some() {
@@ -142,6 +148,7 @@ pub fn split_scans(
         }
         Ok(TreeNodeRecursion::Continue)
     })?;
+    filters.retain(|scan, _| seen.get(scan) == Some(&1));
 
     let mut names = SplitNames::new();
     let plan = plan

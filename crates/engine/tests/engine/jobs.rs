@@ -120,6 +120,47 @@ async fn row_groups_ruled_out_by_statistics_get_no_task() {
 }
 
 #[tokio::test]
+async fn statistics_prune_only_the_scan_under_the_filter() {
+    // The same table twice, filtered on one side only: the other side reads it all.
+    let mut engine = engine().await;
+    for (sql, expected) in [
+        (
+            "SELECT count(*) AS n FROM (SELECT id FROM trips WHERE id < 20000 \
+             UNION ALL SELECT id FROM trips)",
+            20_000 + ROWS,
+        ),
+        (
+            "SELECT count(*) AS n FROM trips a \
+             JOIN (SELECT id FROM trips WHERE id < 20000) b ON a.id = b.id",
+            20_000,
+        ),
+        (
+            "WITH t AS (SELECT id FROM trips) \
+             SELECT count(*) AS n FROM t a JOIN t b ON a.id = b.id WHERE a.id < 20000",
+            20_000,
+        ),
+    ] {
+        let plan = engine.plan_job(sql, &options(3)).await.unwrap();
+        let cancel = AtomicBool::new(false);
+        let output = engine
+            .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
+            .unwrap();
+        let mut csv = Vec::new();
+        kiln_engine::results::write_text(
+            &output,
+            kiln_engine::results::OutputFormat::Csv,
+            &mut csv,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap().trim(),
+            format!("n\n{expected}"),
+            "{sql}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn cancel_stops_every_task_and_nothing_is_reported_after() {
     let mut engine = engine().await;
     // 200,000 x 20,000 matches per name: far more work than the test waits for.
