@@ -109,36 +109,20 @@ pub fn split_scans(
     split_bytes: u64,
     parallelism: usize,
 ) -> Result<(Arc<dyn ExecutionPlan>, SplitNames), EngineError> {
+    // The files scanned, and the filters right above Parquet scans, by scan. A scan
+    // that the plan holds in more than one place (a shared subtree) is pruned by no
+    // filter: one of its readers may not filter.
     let mut files: Vec<Path> = Vec::new();
+    let mut filters = HashMap::new();
+    let mut seen: HashMap<*const (), usize> = HashMap::new();
     plan.apply(|node| {
         if let Some((config, _)) = parquet_scan(node) {
+            *seen.entry(Arc::as_ptr(node) as *const ()).or_default() += 1;
             for group in &config.file_groups {
                 for file in group.iter() {
                     files.push(file.object_meta.location.clone());
                 }
             }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    let mut footers = HashMap::new();
-    for path in files {
-        if footers.contains_key(&path) {
-            continue;
-        }
-        // A file not in the store (none should be) is scanned whole, unsplit.
-        if let Some(source) = store.source(&path) {
-            footers.insert(path, read_footer(source.as_ref())?);
-        }
-    }
-
-    // The filters right above Parquet scans, by scan. A scan that the plan holds in
-    // more than one place (a shared subtree) is pruned by none: one of its readers
-    // may not filter.
-    let mut filters = HashMap::new();
-    let mut seen: HashMap<*const (), usize> = HashMap::new();
-    plan.apply(|node| {
-        if parquet_scan(node).is_some() {
-            *seen.entry(Arc::as_ptr(node) as *const ()).or_default() += 1;
         }
         if let Some(filter) = node.downcast_ref::<FilterExec>() {
             let input = filter.input();
@@ -149,6 +133,16 @@ pub fn split_scans(
         Ok(TreeNodeRecursion::Continue)
     })?;
     filters.retain(|scan, _| seen.get(scan) == Some(&1));
+    let mut footers = HashMap::new();
+    for path in files {
+        if footers.contains_key(&path) {
+            continue;
+        }
+        // A file not in the store (none should be) is scanned whole, unsplit.
+        if let Some(source) = store.source(&path) {
+            footers.insert(path, read_footer(source.as_ref())?);
+        }
+    }
 
     let mut names = SplitNames::new();
     let plan = plan
@@ -192,10 +186,9 @@ const OPEN_COST_BYTES: u64 = 4 << 20;
 /// file that is not split (one without row groups, one already given a range).
 struct Unit<'a> {
     file: &'a PartitionedFile,
-    /// The file's row groups, and which of them may hold rows; `None` for a whole file.
-    layout: Option<Rc<FileLayout>>,
-    /// Its row group, `None` for a whole file.
-    group: Option<usize>,
+    /// The file's row groups (which of them may hold rows) and this unit's; `None` for
+    /// a whole file.
+    row_group: Option<(Rc<FileLayout>, usize)>,
     /// Its compressed bytes, plus the open cost for a file's first unit.
     weight: u64,
 }
@@ -214,18 +207,16 @@ fn file_units<'a>(
     footer: Option<&ParquetMetaData>,
     filter: Option<&(Arc<dyn PhysicalExpr>, SchemaRef)>,
 ) -> Vec<Unit<'a>> {
-    let whole = |weight| Unit {
-        file,
-        layout: None,
-        group: None,
-        weight,
-    };
     let Some(footer) = footer.filter(|f| f.num_row_groups() > 0) else {
         let bytes = file
             .range
             .as_ref()
             .map_or(file.object_meta.size, |r| (r.end - r.start) as u64);
-        return vec![whole(bytes + OPEN_COST_BYTES)];
+        return vec![Unit {
+            file,
+            row_group: None,
+            weight: bytes + OPEN_COST_BYTES,
+        }];
     };
     let layout = layout(footer);
     let read = filter
@@ -239,8 +230,7 @@ fn file_units<'a>(
             let open = if units.is_empty() { OPEN_COST_BYTES } else { 0 };
             units.push(Unit {
                 file,
-                layout: Some(file_layout.clone()),
-                group: Some(i),
+                row_group: Some((file_layout.clone(), i)),
                 weight: bytes + open,
             });
         }
@@ -287,7 +277,7 @@ fn file_groups(units: &[Unit], tasks: &[usize], names: &mut SplitNames) -> Vec<F
     let mut i = 0;
     while i < units.len() {
         let unit = &units[i];
-        let Some(file_layout) = &unit.layout else {
+        let Some((file_layout, _)) = &unit.row_group else {
             push(tasks[i], unit.file.clone());
             i += 1;
             continue;
@@ -299,7 +289,7 @@ fn file_groups(units: &[Unit], tasks: &[usize], names: &mut SplitNames) -> Vec<F
         }
         let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
         for j in i..end {
-            let group = units[j].group.unwrap_or(0);
+            let group = units[j].row_group.as_ref().map_or(0, |(_, g)| *g);
             match runs.last_mut() {
                 Some((task, groups)) if *task == tasks[j] => groups.push(group),
                 _ => runs.push((tasks[j], vec![group])),
@@ -370,9 +360,10 @@ fn describe(path: &Path, file_layout: &FileLayout, run: &[usize]) -> String {
 /// statistics, or `None` when nothing in the filter can be checked that way.
 ///
 /// `scanned` is the schema the filter's columns index into. Only the filter's
-/// conjuncts over columns the file has with the table's own type are used: for any other, DataFusion's reader first adapts the filter to the file
-/// (casts, missing columns as nulls, partition values), and a row group wrongly ruled
-/// out here would be rows lost. The reader prunes again with all of it.
+/// conjuncts over columns the file has with the table's own type are used: for any
+/// other, DataFusion's reader first adapts the filter to the file (casts, missing
+/// columns as nulls, partition values), and a row group wrongly ruled out here would
+/// be rows lost. The reader prunes again with all of it.
 fn row_groups_to_read(
     filter: &Arc<dyn PhysicalExpr>,
     scanned: &Schema,
@@ -479,8 +470,7 @@ mod tests {
             .iter()
             .map(|&weight| Unit {
                 file: &file,
-                layout: None,
-                group: None,
+                row_group: None,
                 weight,
             })
             .collect();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kiln_engine::distributed::RunOptions;
 use kiln_engine::{Engine, EngineConfig};
-use kiln_protocol::{JobEvent, JobOptions};
+use kiln_protocol::{JobEvent, JobOptions, JobPlan};
 
 use crate::common::{file, parquet_bytes_grouped};
 
@@ -26,6 +26,22 @@ async fn engine() -> Engine {
         .await;
     assert!(rejected.is_empty(), "{rejected:?}");
     engine
+}
+
+/// A job's answer as CSV text.
+fn csv(output: &kiln_engine::QueryOutput) -> String {
+    let mut csv = Vec::new();
+    kiln_engine::results::write_text(output, kiln_engine::results::OutputFormat::Csv, &mut csv)
+        .unwrap();
+    String::from_utf8(csv).unwrap()
+}
+
+/// Runs a job to its end on the native runner, its events ignored.
+fn run(engine: &Engine, plan: JobPlan) -> kiln_engine::QueryOutput {
+    let cancel = AtomicBool::new(false);
+    engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
+        .unwrap()
 }
 
 fn options(partitions: usize) -> JobOptions {
@@ -65,14 +81,7 @@ async fn a_split_scan_reads_every_row_once() {
         .await
         .unwrap();
     let sorted = |o: &kiln_engine::QueryOutput| {
-        let mut csv = Vec::new();
-        kiln_engine::results::write_text(o, kiln_engine::results::OutputFormat::Csv, &mut csv)
-            .unwrap();
-        let mut lines: Vec<String> = String::from_utf8(csv)
-            .unwrap()
-            .lines()
-            .map(str::to_string)
-            .collect();
+        let mut lines: Vec<String> = csv(o).lines().map(str::to_string).collect();
         lines.sort();
         lines
     };
@@ -105,16 +114,9 @@ async fn row_groups_ruled_out_by_statistics_get_no_task() {
         assert!(split.contains(&format!("row group {group} ")), "{splits:?}");
         assert!(split.contains("17 of 20 ruled out"), "{splits:?}");
     }
-    let cancel = AtomicBool::new(false);
-    let output = engine
-        .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
-        .unwrap();
-    let mut csv = Vec::new();
-    kiln_engine::results::write_text(&output, kiln_engine::results::OutputFormat::Csv, &mut csv)
-        .unwrap();
     let expected_sum: i64 = (25_000..45_000).sum();
     assert_eq!(
-        String::from_utf8(csv).unwrap().trim(),
+        csv(&run(&engine, plan)).trim(),
         format!("n,s\n20000,{expected_sum}")
     );
 }
@@ -141,19 +143,8 @@ async fn statistics_prune_only_the_scan_under_the_filter() {
         ),
     ] {
         let plan = engine.plan_job(sql, &options(3)).await.unwrap();
-        let cancel = AtomicBool::new(false);
-        let output = engine
-            .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
-            .unwrap();
-        let mut csv = Vec::new();
-        kiln_engine::results::write_text(
-            &output,
-            kiln_engine::results::OutputFormat::Csv,
-            &mut csv,
-        )
-        .unwrap();
         assert_eq!(
-            String::from_utf8(csv).unwrap().trim(),
+            csv(&run(&engine, plan)).trim(),
             format!("n\n{expected}"),
             "{sql}"
         );
