@@ -74,6 +74,15 @@ ensure_python() {
   fi
 }
 
+# TPC-H data for the right-answers tests and the benchmark, made where it is needed.
+TPCHGEN_VERSION=4.0.0
+ensure_tpchgen() {
+  if ! command -v tpchgen-cli >/dev/null || [ "$(tpchgen-cli --version | awk '{print $2}')" != "$TPCHGEN_VERSION" ]; then
+    log "installing tpchgen-cli $TPCHGEN_VERSION from crates.io"
+    cargo install --locked tpchgen-cli --version "$TPCHGEN_VERSION"
+  fi
+}
+
 ensure_node_modules() {
   if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
     log "installing the browser tests' npm packages"

@@ -10,6 +10,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
+import differential
 import kiln
 from test_taxi_queries import QUERIES, con, used, zones_csv_gz  # noqa: F401 (fixtures)
 
@@ -54,6 +55,14 @@ def test_files_have_many_row_groups(lake):
 def test_job_matches_duckdb(query, ordered, workers, con, tables):
     kiln.compare_query(con, query, used(tables, query), ordered=ordered,
                        extra=["--workers", str(workers), *SPLIT])
+
+
+def test_jobs_with_small_splits_match_duckdb(con, tables):
+    """The same queries through `kiln matrix`, with splits so small that every row group
+    is a task of its own (64 KB) or a few are (1 MB)."""
+    cases = [differential.Case(q, ordered=o, name=i) for i, q, o in QUERIES]
+    report = differential.check_all(con, cases, tables, workers=(2, 4), split_kb=(64, 1024), timeout=1800)
+    differential.assert_clean(report, allow_refused=False)
 
 
 def run_with_events(tmp_path, query, tables, *extra):

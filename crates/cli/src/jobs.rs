@@ -18,7 +18,7 @@ pub async fn run(
 ) -> Result<QueryOutput, UserError> {
     let options = JobOptions {
         partitions: partitions.max(1),
-        split_bytes: args.split_mb.max(1) * 1024 * 1024,
+        split_bytes: args.split_bytes(),
     };
     let plan = engine.plan_job(sql, &options).await?;
     run_plan(engine, plan, workers, args)

@@ -2,6 +2,7 @@
 
 mod inputs;
 mod jobs;
+mod matrix;
 mod output;
 mod pyspark;
 mod schema_text;
@@ -120,6 +121,20 @@ enum Command {
         input: String,
         output: std::path::PathBuf,
     },
+    /// Run every query of a file directly and as jobs with each worker count and split
+    /// size, printing each answer (or error) as JSON, one line per query: what the
+    /// differential tests compare with each other and with DuckDB.
+    Matrix {
+        /// A JSON array of SQL queries.
+        queries: std::path::PathBuf,
+        tables: Vec<String>,
+        /// Worker counts to run each query as a job with (tasks per shuffle: twice as many).
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+        workers: Vec<usize>,
+        /// Split sizes in KB to run each job with.
+        #[arg(long, value_delimiter = ',', default_value = "131072")]
+        split_kb: Vec<u64>,
+    },
     /// Generate sample data.
     Gen {
         #[command(subcommand)]
@@ -138,6 +153,9 @@ struct JobArgs {
     /// Row groups of a scan task add up to about this many MB of file.
     #[arg(long, default_value_t = 128)]
     split_mb: u64,
+    /// The same in KB, instead of `--split-mb`: small files cut into many tasks.
+    #[arg(long)]
+    split_kb: Option<u64>,
     /// Write the job's events to this file as JSON.
     #[arg(long)]
     events: Option<std::path::PathBuf>,
@@ -152,6 +170,16 @@ struct JobArgs {
     kill_worker_at: Option<u32>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+impl JobArgs {
+    /// What a scan task's row groups add up to, in bytes.
+    pub(crate) fn split_bytes(&self) -> u64 {
+        match self.split_kb {
+            Some(kb) => kb.max(1) * 1024,
+            None => self.split_mb.max(1) * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -232,7 +260,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn one_line(e: &UserError) -> String {
+pub(crate) fn one_line(e: &UserError) -> String {
     let position = e
         .location
         .map(|l| format!(" (at line {}, column {})", l.line, l.column))
@@ -374,6 +402,15 @@ async fn run(command: Command) -> Result<(), UserError> {
             stdout
                 .flush()
                 .map_err(|e| cli_error("writing the result", e))
+        }
+        Command::Matrix {
+            queries,
+            tables,
+            workers,
+            split_kb,
+        } => {
+            let mut engine = engine_with_tables(None, &tables).await?;
+            matrix::run(&mut engine, &queries, &workers, &split_kb).await
         }
         Command::Explain {
             query,

@@ -114,7 +114,7 @@ pub async fn run(
         Some(workers) => {
             let options = JobOptions {
                 partitions: args.partitions.max(1),
-                split_bytes: args.job.split_mb.max(1) * 1024 * 1024,
+                split_bytes: args.job.split_bytes(),
             };
             let steps = engine.plan_program(&run, &options).await?;
             for step in steps {

@@ -111,6 +111,13 @@ impl Engine {
             .execution
             .enable_file_stream_work_stealing = false;
         let ctx = SessionContext::new_with_config(session);
+        // A job's plan may call it (see `distributed::scalar_subquery`), and a pool
+        // worker decodes the plan with this session's functions.
+        ctx.register_udaf(
+            crate::distributed::scalar_subquery::scalar_subquery_value()
+                .as_ref()
+                .clone(),
+        );
         let store = Arc::new(SourceStore::default());
         let url = Url::parse(STORE_URL).expect("STORE_URL is a valid URL");
         ctx.register_object_store(&url, store.clone());
@@ -371,10 +378,33 @@ impl Engine {
     }
 
     async fn plan(&self, sql: &str) -> Result<datafusion::prelude::DataFrame, UserError> {
-        self.ctx
-            .sql(sql)
+        let plan = self.logical_plan(sql).await?;
+        // What `SessionContext::sql` checks before it runs a plan.
+        datafusion::execution::context::SQLOptions::new()
+            .verify_plan(&plan)
+            .and(Ok(plan))
+            .map(|plan| self.ctx.execute_logical_plan(plan))
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?
             .await
             .map_err(|e| self.with_suggestion(EngineError::from(e).to_user("planning the query")))
+    }
+
+    /// `sql` as a logical plan, refused where DataFusion would answer it wrongly
+    /// (see [`crate::known_wrong`]).
+    async fn logical_plan(&self, sql: &str) -> Result<LogicalPlan, UserError> {
+        let state = self.state();
+        let fail = |e: EngineError| self.with_suggestion(e.to_user("planning the query"));
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = state
+            .sql_to_statement(sql, &dialect)
+            .map_err(|e| fail(e.into()))?;
+        crate::known_wrong::check_statement(&statement).map_err(fail)?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| fail(e.into()))?;
+        crate::known_wrong::check_plan(&plan).map_err(fail)?;
+        Ok(plan)
     }
 
     /// Adds the nearest existing name to an error about a table or column that does
@@ -407,9 +437,7 @@ impl Engine {
         sql: &str,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
-        let logical = self.state().create_logical_plan(sql).await.map_err(|e| {
-            self.with_suggestion(EngineError::from(e).to_user("planning the query"))
-        })?;
+        let logical = self.logical_plan(sql).await?;
         self.plan_logical_job(sql, logical, options).await
     }
 
@@ -424,6 +452,7 @@ impl Engine {
         // DataFusion's AnalyzeExec runs the whole plan under it in one process (it
         // spawns a tokio task, which a worker does not have): a job's stages run as
         // separate tasks, so there is no one plan for it to measure.
+        crate::known_wrong::check_plan(&logical).map_err(|e| e.to_user("planning the query"))?;
         if matches!(logical, LogicalPlan::Analyze(_)) {
             return Err(UserError {
                 context: "planning the query".into(),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod fuzzing;
+pub mod known_wrong;
 pub mod metadata;
 pub mod naming;
 pub mod program;

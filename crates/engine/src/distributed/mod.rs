@@ -7,10 +7,12 @@
 pub mod exchange;
 pub mod ipc;
 pub mod monitor;
+pub mod partition_local;
 pub mod planner;
 pub mod plans;
 mod proto_fixes;
 pub mod runner;
+pub mod scalar_subquery;
 pub mod splits;
 pub mod stages;
 pub mod task;

@@ -12,6 +12,7 @@ use datafusion::error::Result;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::optimizer::OptimizerRule;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -23,7 +24,9 @@ use crate::source_store::SourceStore;
 
 use super::exchange::{InputKind, KilnCodec, StageInputExec};
 use super::ipc;
+use super::partition_local::{self, PartitionLocalJoins};
 use super::plans::{logical_tree, physical_tree};
+use super::scalar_subquery::SingleRowSubqueries;
 use super::splits::{SplitNames, SplitScans, file_scan};
 use super::stages::{self, CutStage, task_plan};
 
@@ -48,14 +51,32 @@ pub fn job_session(
     // A physical scalar subquery hands its value to the expressions that use it in
     // memory, across what would become separate stages; as a join it is a stage like
     // any other.
+    // (A scalar subquery that returns more than one row still fails, as it does in one
+    // process: see `scalar_subquery`.)
     config
         .optimizer
         .enable_physical_uncorrelated_scalar_subquery = false;
-    // Scans are split first, so that every later rule plans for the real partitions.
+    // Experimental, and it shares its buffered side's matches across partitions as a
+    // collect-left join does; Kiln's audit would refuse it.
+    config.optimizer.enable_piecewise_merge_join = false;
+    // Scans are split first, so that every later rule plans for the real partitions;
+    // joins are made partition-local last, so that no other rule undoes it, but before
+    // DataFusion's sanity check, which then checks what it built.
     let splits = Arc::new(SplitScans::new(store, options.split_bytes));
     let mut rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> = vec![splits.clone()];
-    rules.extend(state.physical_optimizers().iter().cloned());
+    let defaults = state.physical_optimizers();
+    let sanity = defaults
+        .iter()
+        .position(|rule| rule.name() == "SanityCheckPlan")
+        .unwrap_or(defaults.len());
+    rules.extend(defaults[..sanity].iter().cloned());
+    rules.push(Arc::new(PartitionLocalJoins));
+    rules.extend(defaults[sanity..].iter().cloned());
+    let mut logical: Vec<Arc<dyn OptimizerRule + Send + Sync>> =
+        vec![Arc::new(SingleRowSubqueries)];
+    logical.extend(state.optimizers().iter().cloned());
     let state = SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(logical)
         .with_physical_optimizer_rules(rules)
         .build();
     (state, splits)
@@ -74,6 +95,7 @@ pub fn plan_job(
     split_names: &SplitNames,
 ) -> Result<JobPlan, EngineError> {
     let result_schema = ipc::schema_to_bytes(&plan.schema())?;
+    partition_local::check(&plan).map_err(EngineError::Unsupported)?;
     let cut = stages::cut(&plan)?;
     let mut graph = stages::graph(&cut);
     let stages = cut

@@ -319,10 +319,16 @@ fn file_groups(units: &[Unit], tasks: &[usize], names: &mut SplitNames) -> Vec<F
     }
     if groups.is_empty() {
         // Every row group was ruled out: one task still runs the scan, which reads
-        // nothing, so the plan keeps its shape.
-        if let Some(unit) = units.first() {
-            groups.push((0, vec![unit.file.clone()]));
-        }
+        // nothing, so the plan keeps its shape. With no file at all (DataFusion ruled
+        // out every file first), one empty group: a scan of no partitions satisfies
+        // no operator that needs a single one.
+        groups.push((
+            0,
+            units
+                .first()
+                .map(|u| vec![u.file.clone()])
+                .unwrap_or_default(),
+        ));
     }
     groups
         .into_iter()

@@ -203,9 +203,11 @@ impl Cutter {
             } else if broadcast_left && i == 0 {
                 // A coalesce under the build side only merges what the broadcast merges
                 // anyway: the broadcast stage starts below it, one task per partition.
+                // Not one with a fetch: that limit is over all partitions, and each
+                // task would apply it to its own.
                 let source = match child.downcast_ref::<CoalescePartitionsExec>() {
-                    Some(coalesce) => coalesce.input(),
-                    None => child,
+                    Some(coalesce) if coalesce.fetch().is_none() => coalesce.input(),
+                    _ => child,
                 };
                 let stage = self.build_stage(source, StageOutput::Broadcast)?;
                 inputs.push(stage);

@@ -217,3 +217,44 @@ async fn cancel_stops_every_task_and_nothing_is_reported_after() {
         );
     }
 }
+
+/// A job plans an uncorrelated scalar subquery as a join, which on its own would
+/// repeat outer rows for every row of a subquery that returns several; the subquery is
+/// checked to return at most one, as in one process.
+#[tokio::test]
+async fn a_scalar_subquery_of_several_rows_fails_as_in_one_process() {
+    let mut engine = engine().await;
+    let sql = "SELECT count(*) AS n FROM trips WHERE id = (SELECT id FROM trips WHERE id < 3)";
+    let direct = engine.sql(sql).await.unwrap_err();
+    assert!(direct.message.contains("more than one row"), "{direct:?}");
+    let plan = engine.plan_job(sql, &options(3)).await.unwrap();
+    let cancel = AtomicBool::new(false);
+    let error = engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
+        .unwrap_err();
+    assert!(error.message.contains("more than one row"), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_scalar_subquery_of_one_row_or_none_answers() {
+    let mut engine = engine().await;
+    for (sql, expected) in [
+        // One row, not an aggregate.
+        (
+            "SELECT count(*) AS n FROM trips WHERE id >= (SELECT id FROM trips WHERE id = 199990)",
+            "n\n10",
+        ),
+        // No row: NULL, so nothing compares equal.
+        (
+            "SELECT count(*) AS n FROM trips WHERE id = (SELECT id FROM trips WHERE id < 0)",
+            "n\n0",
+        ),
+        (
+            "SELECT (SELECT max(id) FROM trips) - (SELECT min(id) FROM trips) AS d",
+            "d\n199999",
+        ),
+    ] {
+        let plan = engine.plan_job(sql, &options(3)).await.unwrap();
+        assert_eq!(csv(&run(&engine, plan)).trim(), expected, "{sql}");
+    }
+}

@@ -244,3 +244,119 @@ async fn explain_analyze_is_refused_with_a_reason_not_run() {
         .await
         .unwrap();
 }
+
+/// Joins that emit build rows only after every probe partition has finished (left,
+/// full, semi, anti, mark): a broadcast build side would leave each probe task with an
+/// incomplete answer, so they are planned as partitioned joins, both sides shuffled.
+#[tokio::test]
+async fn joins_that_keep_build_rows_are_never_broadcast() {
+    for sql in [
+        "SELECT z.id, count(t.id) FROM zones z LEFT JOIN trips t ON z.id = t.id GROUP BY z.id",
+        "SELECT z.id FROM zones z WHERE EXISTS (SELECT 1 FROM trips t WHERE t.id = z.id)",
+        "SELECT z.id FROM zones z WHERE NOT EXISTS (SELECT 1 FROM trips t WHERE t.id = z.id)",
+        "SELECT z.id, t.id FROM zones z FULL JOIN trips t ON z.id = t.id",
+        "SELECT z.id FROM zones z WHERE z.name = 'n1' OR EXISTS (SELECT 1 FROM trips t WHERE t.id = z.id)",
+    ] {
+        let graph = stages(sql).await;
+        assert!(
+            graph
+                .stages
+                .iter()
+                .all(|s| s.output != StageOutput::Broadcast),
+            "{sql}\n{}",
+            render(&graph)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_left_join_with_a_small_table_on_the_left_shuffles_both_sides() {
+    let graph = stages(
+        "SELECT z.id, count(t.id) FROM zones z LEFT JOIN trips t ON z.id = t.id GROUP BY z.id",
+    )
+    .await;
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 1 task -> shuffle by [id@0] into 4 partitions
+  DataSourceExec
+stage 1: 2 tasks -> shuffle by [id@0] into 4 partitions
+  DataSourceExec
+stage 2: 4 tasks, reads stage 0, stage 1 -> shuffle by [id@0] into 4 partitions
+  AggregateExec
+    HashJoinExec
+      ShuffleRead
+      ShuffleRead
+stage 3: 4 tasks, reads stage 2 -> result
+  AggregateExec
+    ShuffleRead
+"
+    );
+}
+
+/// A join without equal keys has no partitioned form: when it keeps unmatched build
+/// rows, its probe side is gathered so one task sees all of it.
+#[tokio::test]
+async fn a_left_nested_loop_join_reads_its_probe_side_in_one_task() {
+    let graph = stages(
+        "SELECT z.id, count(t.id) FROM zones z LEFT JOIN trips t ON z.id < t.id GROUP BY z.id",
+    )
+    .await;
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 2 tasks -> gather into one task
+  DataSourceExec
+stage 1: 1 task, reads stage 0 -> shuffle by [id@0] into 4 partitions
+  AggregateExec
+    NestedLoopJoinExec
+      DataSourceExec
+      GatherRead
+stage 2: 4 tasks, reads stage 1 -> result
+  AggregateExec
+    ShuffleRead
+"
+    );
+}
+
+/// `NOT IN` is a null-aware anti join: one NULL anywhere in the subquery empties the
+/// answer, so its whole probe side is read by one task.
+#[tokio::test]
+async fn not_in_reads_its_subquery_in_one_task() {
+    let graph =
+        stages("SELECT z.id FROM zones z WHERE z.name NOT IN (SELECT name FROM trips)").await;
+    assert_eq!(
+        render(&graph),
+        "\
+stage 0: 1 task -> broadcast
+  DataSourceExec
+stage 1: 2 tasks -> gather into one task
+  DataSourceExec
+stage 2: 1 task, reads stage 0, stage 1 -> result
+  HashJoinExec
+    BroadcastRead
+    GatherRead
+"
+    );
+}
+
+/// The audit that runs before every cut refuses, naming the operator, a plan in which
+/// partitions would need to see each other: here DataFusion's own plan for one process,
+/// whose left join broadcasts its build side.
+#[tokio::test]
+async fn the_audit_refuses_a_broadcast_left_join() {
+    let engine = engine().await;
+    let plan = engine
+        .physical_plan(
+            "SELECT z.id, count(t.id) FROM zones z LEFT JOIN trips t ON z.id = t.id GROUP BY z.id",
+        )
+        .await
+        .unwrap();
+    let text = kiln_engine::displayable_plan(&plan);
+    assert!(text.contains("mode=CollectLeft"), "{text}");
+    let error = kiln_engine::distributed::partition_local::check(&plan).unwrap_err();
+    assert!(
+        error.contains("Left hash join with a broadcast build side"),
+        "{error}"
+    );
+}
