@@ -130,12 +130,12 @@ fn wrong_in_subquery(
     schema: Option<&DFSchema>,
 ) -> Option<&'static str> {
     match expr {
-        Expr::BinaryExpr(BinaryExpr { left, op, right })
-            if matches!(op, Operator::And | Operator::Or) =>
-        {
-            wrong_in_subquery(left, positive, schema)
-                .or_else(|| wrong_in_subquery(right, positive, schema))
-        }
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And | Operator::Or,
+            right,
+        }) => wrong_in_subquery(left, positive, schema)
+            .or_else(|| wrong_in_subquery(right, positive, schema)),
         Expr::Not(inner) => wrong_in_subquery(inner, false, schema),
         Expr::InSubquery(in_subquery) => {
             let InSubquery {
