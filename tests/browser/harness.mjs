@@ -220,3 +220,84 @@ export function assertRowsEqual(assert, shownRows, expectedRows, what) {
     });
   });
 }
+
+/** Every row of the result, in the page's order: only the rows in view are on the page,
+ *  so this scrolls the table a screen at a time in the page, as query.test.mjs does, and
+ *  keeps each row by its number. Cells as text, null for NULL. */
+export async function readAllRows(page) {
+  return page.getByTestId('result-scroll').evaluate(async (scroller) => {
+    const total = Number(document.querySelector('[data-testid=result-rowcount]').textContent.trim());
+    const seen = new Map();
+    const table = () => scroller.querySelector('[data-testid=result-table]');
+    // Until the rows from a new first row are shown with their values (fetched by block).
+    const shown = async (ready) => {
+      for (const until = Date.now() + 30_000; ;) {
+        const t = table();
+        if (t && ready(t) && !t.querySelector('td.loading')) return t;
+        if (Date.now() > until) {
+          throw new Error(`rows did not arrive: first row ${t?.dataset.firstRow}, ${seen.size} of ${total} seen`);
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    scroller.scrollTop = 0;
+    let t = await shown((tb) => tb.dataset.firstRow === '1');
+    for (;;) {
+      for (const tr of t.querySelectorAll('tbody tr')) {
+        seen.set(Number(tr.dataset.row), [...tr.querySelectorAll('td')]
+          .map((td) => (td.classList.contains('null') ? null : td.textContent)));
+      }
+      if (seen.size >= total) break;
+      const first = t.dataset.firstRow;
+      const top = scroller.scrollTop;
+      scroller.scrollTop = top + scroller.clientHeight - 80;
+      if (scroller.scrollTop <= top) throw new Error(`the table stopped scrolling with ${seen.size} of ${total} rows seen`);
+      t = await shown((tb) => tb.dataset.firstRow !== first);
+    }
+    const numbers = [...seen.keys()].sort((a, b) => a - b);
+    const gaps = numbers.filter((n, i) => n !== i + 1);
+    if (gaps.length) throw new Error(`rows ${gaps.slice(0, 5)} are out of place among ${numbers.length} (of ${total})`);
+    return { total, rows: numbers.map((n) => seen.get(n)) };
+  });
+}
+
+/** A column's tolerance. A DECIMAL answer is exact at its own scale: avg of DECIMAL(15,2)
+ *  has 6 places, but DuckDB answers a double. So it is one unit in its last place. Other
+ *  numbers get sameValue's relative 1e-9. */
+function scaleTolerance(type) {
+  const m = type.match(/^Decimal\d*\(\s*\d+\s*,\s*(-?\d+)\s*\)/);
+  return m ? 10 ** -Number(m[1]) : 0;
+}
+
+/** The page's rows against DuckDB's as multisets (a query may order its rows, but ties
+ *  may fall either way), column by column by position: DuckDB and DataFusion name
+ *  unaliased aggregates differently. The columns that hold fractions are matched with a
+ *  tolerance. The others must be equal and find a row's candidates. Returns the rows
+ *  with no partner on each side. */
+export function unmatchedRows(types, shownRows, expectedRows) {
+  const approx = types.map((t) => /^(Float|Decimal)/.test(t));
+  const tol = types.map(scaleTolerance);
+  const NULL = '\u0000null';
+  const exactKey = (cells, canon) => JSON.stringify(cells.map(canon).filter((_, j) => !approx[j]));
+  const shownKey = (row) => exactKey(row, (c, j) => {
+    if (c === null) return NULL;
+    return /^U?Int/.test(types[j]) ? String(Number(c)) : c;
+  });
+  const expectedKey = (row) => exactKey(row, (v) => (v === null || v === undefined ? NULL : String(v)));
+  const close = (cell, want, j) => sameValue(cell, want) || (tol[j] > 0 && cell !== null && typeof want === 'number'
+    && Math.abs(Number(cell) - want) <= tol[j] * 1.0001);
+  const candidates = new Map();
+  for (const row of shownRows) {
+    const k = shownKey(row);
+    if (!candidates.has(k)) candidates.set(k, []);
+    candidates.get(k).push(row);
+  }
+  const missing = [];
+  for (const want of expectedRows) {
+    const pool = candidates.get(expectedKey(want)) ?? [];
+    const at = pool.findIndex((row) => row.every((cell, j) => !approx[j] || close(cell, want[j], j)));
+    if (at < 0) missing.push(want);
+    else pool.splice(at, 1);
+  }
+  return { missing, extra: [...candidates.values()].flat() };
+}

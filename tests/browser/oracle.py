@@ -23,6 +23,10 @@
     oracle.py schema-files DIR            -> files of one table whose columns differ: one
                                              adds a column, one changes a column's type
     oracle.py arrow-rows FILE             -> the rows pyarrow reads from FILE, or its error
+    oracle.py gen-queries DIR SEED COUNT  -> writes the random-query tables of
+                                             tests/oracle/querygen.py into DIR; prints its
+                                             COUNT queries from SEED with DuckDB's answer
+                                             (rows) or error, and the table paths
     oracle.py spark-script SCRIPT INPUT OUTPUT
                                           -> runs a script Kiln exported, as spark-submit
                                              would (`--input INPUT --output OUTPUT`), then
@@ -106,6 +110,24 @@ def query(sql, tables):
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM {source}')
     rows = con.execute(sql).fetchall()
     return [[plain(v) for v in row] for row in rows]
+
+
+def gen_queries(out_dir, seed, count):
+    """The differential tests' random queries (tests/oracle/querygen.py), answered by DuckDB."""
+    import pathlib
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+    import querygen
+
+    tables = querygen.make_tables(pathlib.Path(out_dir))
+    specs = [f"{name}={path}" for name, path in tables.items()]
+    cases = []
+    for case in querygen.generate(seed, count):
+        try:
+            cases.append({"query": case.query, "ordered": case.ordered, "rows": query(case.query, specs)})
+        except duckdb.Error as e:
+            cases.append({"query": case.query, "ordered": case.ordered, "error": str(e).splitlines()[0]})
+    return {"tables": {name: str(path) for name, path in tables.items()}, "cases": cases}
 
 
 CODECS = ["none", "snappy", "gzip", "brotli", "lz4", "zstd"]
@@ -356,6 +378,8 @@ def main():
         print(json.dumps(spark_script(rest[0], rest[1], rest[2])))
     elif command == "query":
         print(json.dumps(query(rest[0], rest[1:])))
+    elif command == "gen-queries":
+        print(json.dumps(gen_queries(rest[0], int(rest[1]), int(rest[2]))))
     else:
         raise SystemExit(f"unknown command {command}")
 
