@@ -63,8 +63,8 @@ impl EngineError {
         match self {
             // DataFusion wraps errors in layers ("External error: Parquet error: ...");
             // the innermost message is the one that explains.
-            EngineError::DataFusion(e) => strip_prefixes(&e.find_root().to_string()),
-            other => other.to_string(),
+            EngineError::DataFusion(e) => explain(strip_prefixes(&e.find_root().to_string())),
+            other => explain(other.to_string()),
         }
     }
 
@@ -136,6 +136,19 @@ pub fn suggest(message: &str, tables: &[String]) -> Option<String> {
         .min_by_key(|(d, _)| *d)?
         .1;
     Some(format!("did you mean `{nearest}`?"))
+}
+
+/// A decoder message that says what failed but not why, with the why and a way out.
+fn explain(message: String) -> String {
+    if message.contains("index overflow decoding byte array") {
+        return format!(
+            "{message}: a string or binary column inside a list, map or struct holds more than \
+             2 GiB in one batch of rows, more than the 32-bit offsets that nested strings are \
+             read with can address (apache/arrow-rs#7973; top-level columns are read as views, \
+             without this limit). Rewrite the file with smaller row groups to query it"
+        );
+    }
+    message
 }
 
 fn strip_prefixes(message: &str) -> String {
