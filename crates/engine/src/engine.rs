@@ -113,11 +113,7 @@ impl Engine {
         let ctx = SessionContext::new_with_config(session);
         // A job's plan may call it (see `distributed::scalar_subquery`), and a pool
         // worker decodes the plan with this session's functions.
-        ctx.register_udaf(
-            crate::distributed::scalar_subquery::scalar_subquery_value()
-                .as_ref()
-                .clone(),
-        );
+        ctx.register_udaf(crate::distributed::scalar_subquery::scalar_subquery_value());
         let store = Arc::new(SourceStore::default());
         let url = Url::parse(STORE_URL).expect("STORE_URL is a valid URL");
         ctx.register_object_store(&url, store.clone());
@@ -379,18 +375,20 @@ impl Engine {
 
     async fn plan(&self, sql: &str) -> Result<datafusion::prelude::DataFrame, UserError> {
         let plan = self.logical_plan(sql).await?;
+        crate::known_wrong::check_plan(&plan).map_err(|e| e.to_user("planning the query"))?;
         // What `SessionContext::sql` checks before it runs a plan.
         datafusion::execution::context::SQLOptions::new()
             .verify_plan(&plan)
-            .and(Ok(plan))
-            .map(|plan| self.ctx.execute_logical_plan(plan))
-            .map_err(|e| EngineError::from(e).to_user("planning the query"))?
+            .map_err(|e| EngineError::from(e).to_user("planning the query"))?;
+        self.ctx
+            .execute_logical_plan(plan)
             .await
             .map_err(|e| self.with_suggestion(EngineError::from(e).to_user("planning the query")))
     }
 
-    /// `sql` as a logical plan, refused where DataFusion would answer it wrongly
-    /// (see [`crate::known_wrong`]).
+    /// `sql` as a logical plan, refused where DataFusion would answer its statement
+    /// wrongly (see [`crate::known_wrong`]; the plan itself is checked by its callers,
+    /// as a program's plans are).
     async fn logical_plan(&self, sql: &str) -> Result<LogicalPlan, UserError> {
         let state = self.state();
         let fail = |e: EngineError| self.with_suggestion(e.to_user("planning the query"));
@@ -403,7 +401,6 @@ impl Engine {
             .statement_to_plan(statement)
             .await
             .map_err(|e| fail(e.into()))?;
-        crate::known_wrong::check_plan(&plan).map_err(fail)?;
         Ok(plan)
     }
 
@@ -449,10 +446,10 @@ impl Engine {
         logical: LogicalPlan,
         options: &JobOptions,
     ) -> Result<JobPlan, UserError> {
+        crate::known_wrong::check_plan(&logical).map_err(|e| e.to_user("planning the query"))?;
         // DataFusion's AnalyzeExec runs the whole plan under it in one process (it
         // spawns a tokio task, which a worker does not have): a job's stages run as
         // separate tasks, so there is no one plan for it to measure.
-        crate::known_wrong::check_plan(&logical).map_err(|e| e.to_user("planning the query"))?;
         if matches!(logical, LogicalPlan::Analyze(_)) {
             return Err(UserError {
                 context: "planning the query".into(),

@@ -110,7 +110,7 @@ pub fn read_footer(source: &dyn RangeSource) -> Result<ParquetMetaData, EngineEr
 /// says otherwise: refused rather than answered wrongly. Remove once the parquet crate
 /// counts the row groups (the `[patch.crates-io]` fix, or its release).
 fn row_count_mismatch(metadata: &ParquetMetaData) -> Option<String> {
-    let in_groups: i64 = metadata.row_groups().iter().map(|rg| rg.num_rows()).sum();
+    let in_groups = rows_in_row_groups(metadata);
     let in_footer = metadata.file_metadata().num_rows();
     (in_footer < in_groups).then(|| {
         format!(
@@ -120,6 +120,16 @@ fn row_count_mismatch(metadata: &ParquetMetaData) -> Option<String> {
             metadata.file_metadata().created_by().unwrap_or("unknown")
         )
     })
+}
+
+/// The rows a file holds as its row groups count them: some writers left the
+/// file-level count 0.
+fn rows_in_row_groups(metadata: &ParquetMetaData) -> i64 {
+    metadata
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows().max(0))
+        .sum()
 }
 
 /// A column chunk the footer places beyond the data: the file was cut short (or the
@@ -199,14 +209,7 @@ pub fn summarize_parquet(
     FileSummary {
         path: path.to_string(),
         size_bytes: source.size(),
-        // The row groups' count: some writers left the file-level one 0.
-        rows: Some(
-            metadata
-                .row_groups()
-                .iter()
-                .map(|rg| rg.num_rows().max(0) as u64)
-                .sum(),
-        ),
+        rows: Some(rows_in_row_groups(metadata) as u64),
         created_by: file_meta.created_by().map(str::to_string),
         format_version: Some(file_meta.version()),
         row_groups,

@@ -11,7 +11,7 @@
 //! value (NULL for no rows) and fails with DataFusion's own message for more than one.
 //! An aggregate without GROUP BY returns exactly one row, so the join stays one to one.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
@@ -26,10 +26,8 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 /// `scalar_subquery_value(x)`: the one value of `x`, NULL over no rows, an error over
 /// more than one.
-pub fn scalar_subquery_value() -> Arc<AggregateUDF> {
-    static UDAF: LazyLock<Arc<AggregateUDF>> =
-        LazyLock::new(|| Arc::new(AggregateUDF::from(ScalarSubqueryValue::new())));
-    Arc::clone(&UDAF)
+pub fn scalar_subquery_value() -> AggregateUDF {
+    AggregateUDF::from(ScalarSubqueryValue::new())
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
