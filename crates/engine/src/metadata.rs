@@ -98,32 +98,12 @@ pub fn read_footer(source: &dyn RangeSource) -> Result<ParquetMetaData, EngineEr
     if let Some(problem) = chunk_out_of_bounds(&metadata, size) {
         return Err(EngineError::CorruptParquet(problem));
     }
-    if let Some(problem) = row_count_mismatch(&metadata) {
-        return Err(EngineError::Unsupported(problem));
-    }
     Ok(metadata)
 }
 
-/// A footer whose file-level row count disagrees with its row groups' (parquet-rs 0.3
-/// wrote 0 there). parquet 59's Arrow reader caps its batch size at the file-level count,
-/// so a 0 there reads as no rows at all while `count(*)`, answered from the row groups,
-/// says otherwise: refused rather than answered wrongly. Remove once the parquet crate
-/// counts the row groups (the `[patch.crates-io]` fix, or its release).
-fn row_count_mismatch(metadata: &ParquetMetaData) -> Option<String> {
-    let in_groups = rows_in_row_groups(metadata);
-    let in_footer = metadata.file_metadata().num_rows();
-    (in_footer < in_groups).then(|| {
-        format!(
-            "its footer says the file holds {in_footer} rows but its row groups hold {in_groups} \
-             (a bug of the writer, {}); Kiln's Parquet reader would read {in_footer} of them. \
-             Rewrite the file (pyarrow and DuckDB read it) to query it",
-            metadata.file_metadata().created_by().unwrap_or("unknown")
-        )
-    })
-}
-
 /// The rows a file holds as its row groups count them: some writers left the
-/// file-level count 0.
+/// file-level count 0 (parquet-rs 0.3; the vendored parquet crate reads such files by
+/// the same count, vendor/README.md).
 fn rows_in_row_groups(metadata: &ParquetMetaData) -> i64 {
     metadata
         .row_groups()
