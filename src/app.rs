@@ -206,6 +206,18 @@ pub fn App() -> Html {
             }
         })
     };
+    let on_query_table = {
+        let (client, dispatch) = (client.clone(), dispatcher.to_callback());
+        let can_run = state.can_run();
+        let settings = state.settings.clone();
+        Callback::from(move |sql: String| {
+            dispatch.emit(Action::Mode(EditorMode::Sql));
+            dispatch.emit(Action::SqlChanged(sql.clone()));
+            if can_run {
+                client.run_sql(sql, &settings);
+            }
+        })
+    };
     let on_run_program = {
         let client = client.clone();
         let can_run = state.can_run();
@@ -686,7 +698,8 @@ pub fn App() -> Html {
                             View::Explorer => match selected {
                                 Some(table) => {
                                     let key = table.name.clone();
-                                    html! { <Explorer key={key} table={table} /> }
+                                    html! { <Explorer key={key} table={table} on_query={on_query_table.clone()}
+                                        can_run={state.can_run()} /> }
                                 }
                                 None if state.tables.is_empty() => html! {
                                     <p class="empty">{"Add a table to explore its files, row groups and column statistics."}</p>

@@ -309,6 +309,9 @@ pub struct AppState {
     pub rejected: Vec<UserError>,
     pub selected: Option<String>,
     pub sql: String,
+    /// The query the page put in the editor for a table just opened; while the editor
+    /// still holds it, the next table opened replaces it.
+    pub offered_sql: Option<String>,
     pub result: Option<Rc<QueryResult>>,
     pub error: Option<ShownError>,
     pub view: View,
@@ -466,6 +469,7 @@ impl AppState {
             rejected: Vec::new(),
             selected: None,
             sql,
+            offered_sql: None,
             result: None,
             error: None,
             view: View::Results,
@@ -861,6 +865,14 @@ impl AppState {
         }
     }
 
+    /// Whether the SQL editor holds nothing the person wrote.
+    fn editor_is_untouched(&self) -> bool {
+        let text = self.sql.trim();
+        text.is_empty()
+            || text == DEFAULT_SQL.trim()
+            || self.offered_sql.as_deref().map(str::trim) == Some(text)
+    }
+
     fn tables_changed(
         &mut self,
         tables: Vec<TableSummary>,
@@ -884,6 +896,15 @@ impl AppState {
             self.selected = Some(to.clone());
         }
         if added_files && let Some(name) = new_table {
+            // Offer a query over what was just opened, unless the editor holds the
+            // person's own text (the example, or a query offered before, is not theirs).
+            if self.editor_is_untouched()
+                && let Some(table) = tables.iter().find(|t| t.name == name)
+            {
+                let sql = crate::sql::starter::starter_sql(table);
+                self.offered_sql = Some(sql.clone());
+                self.sql = sql;
+            }
             self.selected = Some(name);
             // Show what was just added, unless that would hide a result being read.
             if self.result.is_none() {
@@ -964,6 +985,7 @@ mod tests {
                     columns: vec![FieldSummaryRef {
                         name: "x".into(),
                         data_type: "Int64".into(),
+                        sql_type: "BIGINT".into(),
                     }],
                     total_rows,
                     elapsed_ms: 1.5,
@@ -1037,6 +1059,36 @@ mod tests {
         assert!(result.requested.contains(&100));
         s.apply(Action::EngineRestarting);
         assert_eq!(s.status(), Status::Loading);
+    }
+
+    #[test]
+    fn an_opened_table_is_offered_in_the_editor_unless_the_person_wrote_there() {
+        let mut s = ready();
+        let add = |s: &mut AppState, id, names: &[&str]| {
+            s.apply(Action::Sent {
+                id,
+                pending: Pending::AddFiles,
+            });
+            s.apply(tables_response(id, names, vec![]));
+        };
+        add(&mut s, 1, &["trips"]);
+        assert!(
+            s.sql.contains("SELECT * FROM trips LIMIT 100;"),
+            "{}",
+            s.sql
+        );
+        assert_eq!(s.view, View::Explorer);
+        // The offer is the page's text, so the next table replaces it...
+        add(&mut s, 2, &["trips", "zones"]);
+        assert!(
+            s.sql.contains("SELECT * FROM zones LIMIT 100;"),
+            "{}",
+            s.sql
+        );
+        // ...but never the person's own.
+        s.apply(Action::SqlChanged("SELECT 42".into()));
+        add(&mut s, 3, &["trips", "zones", "more"]);
+        assert_eq!(s.sql, "SELECT 42");
     }
 
     #[test]

@@ -565,6 +565,7 @@ mod tests {
         FieldSummaryRef {
             name: name.into(),
             data_type: data_type.into(),
+            sql_type: String::new(),
         }
     }
 

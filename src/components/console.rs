@@ -96,7 +96,7 @@ pub fn Console(props: &Props) -> Html {
                     }
                     (JobStatus::Done { summary, first, .. }, None) => {
                         let headers = summary.columns.iter().map(|c| html! {
-                            <th title={c.data_type.clone()}>{ c.name.clone() }</th>
+                            <th title={format!("{} (Arrow type {})", c.shown_type(), c.data_type)}>{ c.name.clone() }</th>
                         });
                         let rows = first.rows.iter().take(CONSOLE_ROWS).map(|row| {
                             let cells = row.iter().map(|cell| match cell {

@@ -13,6 +13,9 @@ const FILES_OPEN: usize = 3;
 #[derive(Properties, PartialEq)]
 pub struct Props {
     pub table: TableSummary,
+    /// Puts this SQL in the editor and runs it.
+    pub on_query: Callback<String>,
+    pub can_run: bool,
 }
 
 #[component]
@@ -25,6 +28,11 @@ pub fn Explorer(props: &Props) -> Html {
         table.files.len()
     } else {
         FILES_SHOWN
+    };
+    let first_rows = crate::sql::starter::first_rows(table);
+    let on_first_rows = {
+        let (on_query, sql) = (props.on_query.clone(), first_rows.clone());
+        Callback::from(move |_: MouseEvent| on_query.emit(sql.clone()))
     };
     let expand = {
         let show_all = show_all.clone();
@@ -51,6 +59,10 @@ pub fn Explorer(props: &Props) -> Html {
                     <div><dt>{"Files"}</dt><dd>{ table.files.len() }</dd></div>
                     <div><dt>{"Columns"}</dt><dd>{ table.schema.len() }</dd></div>
                 </dl>
+                <button class="button primary" data-testid="query-table" onclick={on_first_rows}
+                    disabled={!props.can_run} title={format!("Puts {first_rows} in the editor and runs it")}>
+                    {"Show the first 100 rows"}
+                </button>
             </header>
 
             <h3>{"Schema"}</h3>
@@ -67,7 +79,8 @@ pub fn Explorer(props: &Props) -> Html {
                                         <span class="badge partition" title="Comes from key=value folder names">{"partition"}</span>
                                     }
                                 </td>
-                                <td><code class="type">{ f.data_type.clone() }</code></td>
+                                <td><code class="type" title={format!("Arrow type: {}", f.data_type)}
+                                    data-arrow-type={f.data_type.clone()}>{ f.shown_type().to_string() }</code></td>
                                 <td>{ if f.nullable { "yes" } else { "no" } }</td>
                             </tr>
                         }

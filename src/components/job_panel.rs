@@ -90,6 +90,9 @@ pub fn JobPanel(props: &Props) -> Html {
         })
     };
 
+    // Faults on are marked on the folded line: a job that fails on purpose says why.
+    let faults_on =
+        settings.fail_probability > 0.0 || settings.kill_a_worker || settings.hang_a_task;
     let shown_index = props
         .shown
         .or_else(|| props.jobs.len().checked_sub(1))
@@ -161,16 +164,33 @@ pub fn JobPanel(props: &Props) -> Html {
 
     html! {
         <section class="job-panel" data-testid="job-panel">
-            <div class="job-settings">
+            <div class="job-settings-line">
+            <details class={classes!("job-settings", faults_on.then_some("faults-on"))} data-testid="job-settings">
+                <summary data-testid="job-settings-summary" title="How jobs run: workers, tasks, splits, timeouts and fault injection">
+                    <strong>{"Job settings"}</strong>{" "}<span class="muted">{ settings_line(&settings) }</span>
+                </summary>
+                <div class="job-settings-fields">
                 <NumberField label="Workers" testid="workers" value={settings.workers.to_string()}
+                    title="Web workers that run a job's tasks side by side"
                     min="1" max={RunSettings::MAX_WORKERS.to_string()} on_commit={on_workers} />
                 <NumberField label="Tasks per shuffle" testid="partitions"
+                    title="How many tasks read each shuffle (Spark's spark.sql.shuffle.partitions); empty: twice the workers"
                     value={settings.partitions.map(|p| p.to_string()).unwrap_or_default()}
                     placeholder={(2 * settings.workers).to_string()} min="1"
                     max={RunSettings::MAX_PARTITIONS.to_string()}
                     on_commit={on_partitions} />
                 <NumberField label="Split MB" testid="split-mb" value={settings.split_mb.to_string()}
+                    title="A scan task reads about this much of the files (Spark's maxPartitionBytes)"
                     min="1" on_commit={on_split} />
+                <NumberField label="Task timeout s" testid="task-timeout"
+                    title="An attempt silent this long is given up and its task runs on another worker"
+                    value={settings.task_timeout_s.to_string()} min="1" on_commit={on_timeout} />
+                <NumberField label="Result limit MB" testid="result-limit"
+                    title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
+                    value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
+                </div>
+                <fieldset class="fault-injection" data-testid="fault-injection">
+                    <legend>{"Fault injection"}</legend>
                 <NumberField label="Fail tasks %" testid="fail-probability"
                     title="Fault injection: the chance that a task attempt fails on purpose"
                     value={format!("{}", (settings.fail_probability * 100.0).round())}
@@ -185,12 +205,8 @@ pub fn JobPanel(props: &Props) -> Html {
                         onchange={on_hang} />
                     {" Hang a task"}
                 </label>
-                <NumberField label="Task timeout s" testid="task-timeout"
-                    title="An attempt silent this long is given up and its task runs on another worker"
-                    value={settings.task_timeout_s.to_string()} min="1" on_commit={on_timeout} />
-                <NumberField label="Result limit MB" testid="result-limit"
-                    title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
-                    value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
+                </fieldset>
+            </details>
                 <label class="load-events link" title="Replay a saved event log in these views">
                     {"Load event log…"}
                     <input type="file" accept=".json,application/json" data-testid="load-events"
@@ -214,6 +230,31 @@ pub fn JobPanel(props: &Props) -> Html {
             } }
         </section>
     }
+}
+
+/// The folded settings in one line: what a job will run with.
+fn settings_line(s: &RunSettings) -> String {
+    let partitions = s.partitions.unwrap_or(2 * s.workers);
+    let mut line = format!(
+        "{} worker{} · {partitions} tasks per shuffle · {} MB splits",
+        s.workers,
+        if s.workers == 1 { "" } else { "s" },
+        s.split_mb
+    );
+    let mut faults = Vec::new();
+    if s.fail_probability > 0.0 {
+        faults.push(format!("{:.0}% of tasks fail", s.fail_probability * 100.0));
+    }
+    if s.kill_a_worker {
+        faults.push("a worker crashes".into());
+    }
+    if s.hang_a_task {
+        faults.push("a task hangs".into());
+    }
+    if !faults.is_empty() {
+        line.push_str(&format!(" · faults: {}", faults.join(", ")));
+    }
+    line
 }
 
 /// The job's line: status, a progress bar that never goes back, input rates, elapsed

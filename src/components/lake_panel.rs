@@ -81,6 +81,23 @@ pub fn LakePanel(props: &Props) -> Html {
             LakePhase::Planning | LakePhase::Making | LakePhase::Opening
         )
     });
+    let phase = props.status.as_ref().map(|s| match s.phase {
+        LakePhase::Planning => "planning",
+        LakePhase::Making => "making",
+        LakePhase::Opening => "opening",
+        LakePhase::Ready => "ready",
+        LakePhase::Failed(_) => "failed",
+    });
+    // A made lake closes its panel: it sits over the lesson and the editor, and the
+    // tables on the left now say what there is. A failure keeps it open to be read.
+    {
+        let open = open.clone();
+        use_effect_with(phase == Some("ready"), move |ready| {
+            if *ready {
+                open.set(false);
+            }
+        });
+    }
 
     let status = props.status.as_ref().map(|s| {
         let (phase, label) = match &s.phase {
@@ -140,6 +157,7 @@ pub fn LakePanel(props: &Props) -> Html {
     html! {
         <div class="lake">
             <button class="button" data-testid="lake-toggle" aria-expanded={open.to_string()} onclick={toggle}
+                data-phase={phase.unwrap_or("none")}
                 title="Generate taxi trips (yellow, green, FHV) and the zone lookup in the page, as a partitioned lake">
                 {"Sample lake"}
                 if let Some(s) = &props.status {

@@ -970,21 +970,11 @@ fn schema_chips(fields: &[FieldSummary]) -> Html {
         <div class="step-fields" data-testid="step-schema">
             for f in fields.iter() {
                 <span class="schema-field" title={f.data_type.clone()}>
-                    { f.name.clone() }<span class="schema-type">{ short_type(&f.data_type) }</span>
+                    { f.name.clone() }<span class="schema-type">{ f.shown_type().to_string() }</span>
                 </span>
             }
         </div>
     }
-}
-
-fn short_type(data_type: &str) -> String {
-    data_type
-        .split('(')
-        .next()
-        .unwrap_or(data_type)
-        .replace("Utf8View", "string")
-        .replace("Utf8", "string")
-        .to_ascii_lowercase()
 }
 
 #[component]

@@ -54,8 +54,9 @@ pub fn ResultSave(props: &Props) -> Html {
         let name = format!("kiln-result-{}.{}", props.result.result_id, f.extension());
         Callback::from(move |_: MouseEvent| {
             // The picker must open inside the click; the engine starts once it is open.
-            let destination = match save::pick_file(&name) {
-                Ok(promise) if pick => Destination::File(promise),
+            // Only when asked: a picker opened and dropped rejects later, uncaught.
+            let destination = match pick.then(|| save::pick_file(&name)) {
+                Some(Ok(promise)) => Destination::File(promise),
                 _ => Destination::Downloads,
             };
             on_save.emit((ExportTarget::File { format: f }, destination));

@@ -249,7 +249,7 @@ pub fn ResultTable(props: &Props) -> Html {
             <div class="cell-detail" data-testid="cell-detail">
                 <div class="cell-detail-head">
                     <strong>{ format!("{} · row {}", column.name, group_digits(row + 1)) }</strong>
-                    <span class="muted">{ column.data_type.clone() }</span>
+                    <span class="muted" title={format!("Arrow type: {}", column.data_type)}>{ column.shown_type().to_string() }</span>
                     <button class="link" onclick={close}>{"Close"}</button>
                 </div>
                 { match value {
@@ -349,9 +349,9 @@ pub fn ResultTable(props: &Props) -> Html {
                             <tr>
                                 <th class="row-number">{"#"}</th>
                                 { for summary.columns.iter().enumerate().map(|(i, c)| html! {
-                                    <th title={format!("{}: {}", c.name, c.data_type)}>
+                                    <th title={format!("{}: {} (Arrow type {})", c.name, c.shown_type(), c.data_type)}>
                                         <span class="col-name">{ c.name.clone() }</span>
-                                        <span class="col-type">{ c.data_type.clone() }</span>
+                                        <span class="col-type" data-arrow-type={c.data_type.clone()}>{ c.shown_type().to_string() }</span>
                                         <span class="col-resize" data-testid="col-resize" title="Drag to resize"
                                             onpointerdown={start_drag(i)} onpointermove={on_drag.clone()}
                                             onpointerup={end_drag.clone()}></span>

@@ -158,13 +158,25 @@ pub fn StageDag(props: &Props) -> Html {
                 let id = s.id;
                 Callback::from(move |_: MouseEvent| on_select.emit(id))
             };
+            let on_key = {
+                let on_select = props.on_select.clone();
+                let id = s.id;
+                Callback::from(move |e: KeyboardEvent| {
+                    if e.key() == "Enter" || e.key() == " " {
+                        e.prevent_default();
+                        on_select.emit(id);
+                    }
+                })
+            };
             let selected = props.selected == Some(s.id);
             let ops: Vec<(usize, &str)> = s.operators.iter().map(|o| (o.depth, o.name.as_str())).collect();
             let shown = ops.len().min(MAX_OPS);
             html! {
                 <g class={classes!("dag-stage", state, failed.then_some("retried"), selected.then_some("selected"))}
                     data-testid="dag-stage" data-stage={s.id.to_string()} data-status={state}
-                    transform={format!("translate({},{})", p.x, p.y)} onclick={select}>
+                    transform={format!("translate({},{})", p.x, p.y)} onclick={select} onkeydown={on_key}
+                    role="button" tabindex="0" aria-pressed={selected.to_string()}
+                    aria-label={format!("Stage {}: {done} of {tasks} tasks done; opens its page", s.id)}>
                     <title>{ format!("Stage {}: {done}/{tasks} tasks, {pct}% done", s.id) }</title>
                     <rect width={BOX_W.to_string()} height={p.h.to_string()} rx="6" />
                     <rect class="dag-bar" y={(p.h - 4.0).to_string()} height="4"
@@ -198,7 +210,7 @@ pub fn StageDag(props: &Props) -> Html {
         .collect();
 
     html! {
-        <svg class="stage-dag" data-testid="stage-dag" role="img" aria-label="Stage graph"
+        <svg class="stage-dag" data-testid="stage-dag" role="group" aria-label="Stage graph"
             viewBox={format!("0 0 {width} {height_px}")} width={width.to_string()} height={height_px.to_string()}>
             { edges }
             { boxes }

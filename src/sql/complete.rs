@@ -433,7 +433,7 @@ fn push_columns(
                 None => merged.push((
                     field.name.clone(),
                     vec![table.name.clone()],
-                    field.data_type.clone(),
+                    field.shown_type().to_string(),
                     is_mentioned,
                 )),
             }
@@ -487,6 +487,7 @@ mod tests {
                 .map(|c| FieldSummary {
                     name: c.to_string(),
                     data_type: "Int64".into(),
+                    sql_type: "BIGINT".into(),
                     nullable: true,
                 })
                 .collect(),
@@ -569,7 +570,7 @@ mod tests {
             .filter(|c| c.label == "fare_amount")
             .collect();
         assert_eq!(fares.len(), 1);
-        assert_eq!(fares[0].detail, "Int64 · yellow, green");
+        assert_eq!(fares[0].detail, "BIGINT · yellow, green");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod complete;
 pub mod highlight;
 pub mod location;
+pub mod starter;
 
 /// Words the lexer marks as keywords and completion offers. Upper case, sorted, so a
 /// binary search answers "is this a keyword".

@@ -69,6 +69,20 @@ test('explorer of a generated file with several row groups equals pyarrow', asyn
   await screenshot(page, 'explorer');
 });
 
+test('the schema names types in SQL words, as DuckDB does, with Arrow\'s on hover', async () => {
+  const file = path.join(taxiDir, 'yellow/yellow_tripdata_2024-01.parquet');
+  await page.locator('[data-testid=table-item][data-table="yellow_tripdata_2024_01"]').click();
+  const shown = await page.getByTestId('explorer').locator('code.type').evaluateAll((cells) =>
+    cells.map((c) => ({ sql: c.textContent.trim(), arrow: c.dataset.arrowType, title: c.title })));
+  // DuckDB's names, with the two words Kiln spells as Spark does.
+  const spark = { VARCHAR: 'STRING', INTEGER: 'INT' };
+  const duck = oracle('query', 'SELECT column_type FROM (DESCRIBE SELECT * FROM t)', `t=${file}`)
+    .map(([t]) => spark[t] ?? t);
+  assert.deepEqual(shown.map((s) => s.sql), duck);
+  for (const s of shown) assert.ok(s.arrow && s.title.includes(s.arrow), `the Arrow type on hover: ${JSON.stringify(s)}`);
+  assert.ok(shown.some((s) => s.sql === 'TIMESTAMP' && s.arrow.startsWith('Timestamp')), JSON.stringify(shown));
+});
+
 test('a folder pick becomes one table with partition columns', async () => {
   await page.getByTestId('folder-input').setInputFiles(path.join(taxiDir, 'yellow'));
   await page.locator('[data-testid=table-item][data-table="yellow"]').waitFor();

@@ -155,14 +155,25 @@ export async function runSql(page, sql) {
 export async function readResult(page) {
   return page.getByTestId('result-table').evaluate((table) => ({
     columns: [...table.querySelectorAll('thead th .col-name')].map((c) => c.textContent.trim()),
-    types: [...table.querySelectorAll('thead th .col-type')].map((c) => c.textContent.trim()),
+    // Arrow's types (the hover's), which say the precision oracles compare at; the header
+    // shows SQL's names (`sqlTypes`).
+    types: [...table.querySelectorAll('thead th .col-type')].map((c) => c.dataset.arrowType),
+    sqlTypes: [...table.querySelectorAll('thead th .col-type')].map((c) => c.textContent.trim()),
     rows: [...table.querySelectorAll('tbody tr')].map((tr) =>
       [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('null') ? null : td.textContent))),
   }));
 }
 
-/** Sets a job setting as a person does: types it (or ticks it), then commits it. */
+/** Unfolds the "Job settings" line, as a person does to reach a setting. */
+export async function openJobSettings(page) {
+  const details = page.getByTestId('job-settings');
+  if (!(await details.evaluate((d) => d.open))) await page.getByTestId('job-settings-summary').click();
+}
+
+/** Sets a job setting as a person does: unfolds the settings, types it (or ticks it),
+ *  then commits it. */
 export async function setSetting(page, testid, value) {
+  await openJobSettings(page);
   const input = page.getByTestId(testid);
   if (typeof value === 'boolean') {
     await input.setChecked(value);
@@ -207,6 +218,11 @@ export function sameValue(shown, expected) {
     return Math.abs(n - expected) <= 1e-9 * Math.max(1, Math.abs(expected));
   }
   if (typeof expected === 'boolean') return shown === String(expected);
+  // The page prints timestamps as SQL engines do (a space between date and time); the
+  // oracle's Python prints ISO 8601's T.
+  if (typeof expected === 'string' && /^\d{4}-\d\d-\d\dT\d\d:/.test(expected)) {
+    return shown === expected.replace('T', ' ');
+  }
   return shown === String(expected);
 }
 

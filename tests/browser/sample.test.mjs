@@ -28,7 +28,13 @@ async function makeLake() {
   await page.getByTestId('lake-rows').fill(String(ROWS));
   await page.getByTestId('lake-months').selectOption(String(MONTHS));
   await page.getByTestId('lake-generate').click();
-  await page.locator('[data-testid=lake-status][data-phase=ready]').waitFor({ timeout: 180_000 });
+  // Made, the lake closes its panel (it would hide the lesson and the editor).
+  await page.locator('[data-testid=lake-toggle][data-phase=ready]').waitFor({ timeout: 180_000 });
+  await page.getByTestId('lake-panel').waitFor({ state: 'detached' });
+}
+
+async function openLakePanel() {
+  if (!(await page.getByTestId('lake-panel').count())) await page.getByTestId('lake-toggle').click();
 }
 
 /** Closes the lake's panel (it sits over the editor). */
@@ -47,6 +53,7 @@ const sha = (file) => createHash('sha256').update(readFileSync(file)).digest('he
 
 test('the sample lake\'s partitions hold the rows of the CLI generator\'s lake', async () => {
   await makeLake();
+  await openLakePanel();
   const status = await page.getByTestId('lake-status').evaluate((s) => ({ ...s.dataset }));
   const cliFiles = walk(cliLake).filter((f) => f.endsWith('.parquet'));
   assert.equal(Number(status.total), cliFiles.length, 'one file per CLI file');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   startServer, launch, openPage, generateTaxi, addFiles, runSql, readResult, oracle,
-  assertRowsEqual, resultRowCount,
+  assertRowsEqual, resultRowCount, setSetting,
 } from './harness.mjs';
 
 const taxi = generateTaxi(40_000);
@@ -22,10 +22,8 @@ test('a shared link opens the same job, with its settings, in a fresh browser', 
     await editor.click();
     await editor.press('Control+a');
     await editor.fill(sql);
-    await page.getByTestId('partitions').fill('3');
-    await page.getByTestId('partitions').dispatchEvent('change');
-    await page.getByTestId('split-mb').fill('64');
-    await page.getByTestId('split-mb').dispatchEvent('change');
+    await setSetting(page, 'partitions', '3');
+    await setSetting(page, 'split-mb', '64');
     await page.getByTestId('share-job').click();
     const url = await page.getByTestId('share-url').inputValue();
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/#job=[A-Za-z0-9_-]+$/);

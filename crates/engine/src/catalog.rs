@@ -144,11 +144,7 @@ pub(crate) async fn prepare_table(
             .schema()
             .fields()
             .iter()
-            .map(|f| FieldSummary {
-                name: f.name().clone(),
-                data_type: f.data_type().to_string(),
-                nullable: f.is_nullable(),
-            })
+            .map(|f| crate::sql_types::field_summary(f))
             .collect();
         PreparedTable {
             provider,

@@ -14,8 +14,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use kiln_protocol::{
-    FieldSummary, FileFormat, JobOptions, JobPlan, ProgramSchemas, ProgramStep, UserError,
-    WriteSpec,
+    FileFormat, JobOptions, JobPlan, ProgramSchemas, ProgramStep, UserError, WriteSpec,
 };
 use kiln_pyspark::{Interpreter, Output, PathSite, PathUse, ReadRequest};
 
@@ -193,11 +192,7 @@ impl Engine {
                     df.schema()
                         .fields()
                         .iter()
-                        .map(|f| FieldSummary {
-                            name: f.name().clone(),
-                            data_type: f.data_type().to_string(),
-                            nullable: f.is_nullable(),
-                        })
+                        .map(|f| crate::sql_types::field_summary(f))
                         .collect()
                 })
             })

@@ -3,8 +3,8 @@
 
 use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use kiln_protocol::{FieldSummaryRef, ResultPage, ResultSummary};
+use datafusion::arrow::util::display::ArrayFormatter;
+use kiln_protocol::{ResultPage, ResultSummary};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -18,10 +18,7 @@ pub fn summary(output: &QueryOutput, elapsed_ms: f64) -> ResultSummary {
             .schema
             .fields()
             .iter()
-            .map(|f| FieldSummaryRef {
-                name: f.name().clone(),
-                data_type: f.data_type().to_string(),
-            })
+            .map(|f| crate::sql_types::result_column(f))
             .collect(),
         total_rows: output.num_rows(),
         elapsed_ms,
@@ -31,7 +28,7 @@ pub fn summary(output: &QueryOutput, elapsed_ms: f64) -> ResultSummary {
 /// Rows `offset..offset + limit` as text; NULL stays `None` so it can be told apart
 /// from an empty string.
 pub fn page(batches: &[RecordBatch], offset: u64, limit: u64) -> Result<ResultPage, EngineError> {
-    let options = FormatOptions::default().with_display_error(true);
+    let options = crate::sql_types::display_options();
     let mut rows = Vec::new();
     let mut skip = offset;
     for batch in batches {
@@ -85,7 +82,10 @@ pub fn write_text(
 ) -> Result<(), EngineError> {
     match format {
         OutputFormat::Table => {
-            let table = datafusion::arrow::util::pretty::pretty_format_batches(&output.batches)?;
+            let table = datafusion::arrow::util::pretty::pretty_format_batches_with_options(
+                &output.batches,
+                &crate::sql_types::display_options(),
+            )?;
             writeln!(out, "{table}").map_err(|e| EngineError::Io(e.to_string()))?;
         }
         OutputFormat::Csv => {

@@ -56,7 +56,26 @@ pub struct FieldSummary {
     pub name: String,
     /// Arrow data type as DataFusion prints it, e.g. `Timestamp(Microsecond, None)`.
     pub data_type: String,
+    /// The type as SQL names it, e.g. `TIMESTAMP` (what people read; the Arrow type is
+    /// for the hover). Empty in event logs saved before it existed.
+    #[serde(default)]
+    pub sql_type: String,
     pub nullable: bool,
+}
+
+impl FieldSummary {
+    /// The type people read: the SQL name, or the Arrow one from an older event log.
+    pub fn shown_type(&self) -> &str {
+        shown_type(&self.sql_type, &self.data_type)
+    }
+}
+
+pub(crate) fn shown_type<'a>(sql_type: &'a str, data_type: &'a str) -> &'a str {
+    if sql_type.is_empty() {
+        data_type
+    } else {
+        sql_type
+    }
 }
 
 /// What the explorer shows for one file. For CSV only the size and schema are known

@@ -15,11 +15,21 @@ pub struct ResultSummary {
     pub elapsed_ms: f64,
 }
 
-/// A result column: name and Arrow type as text.
+/// A result column: name, Arrow type and SQL type as text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldSummaryRef {
     pub name: String,
     pub data_type: String,
+    /// As `FieldSummary::sql_type`.
+    #[serde(default)]
+    pub sql_type: String,
+}
+
+impl FieldSummaryRef {
+    /// As `FieldSummary::shown_type`.
+    pub fn shown_type(&self) -> &str {
+        crate::catalog::shown_type(&self.sql_type, &self.data_type)
+    }
 }
 
 /// An error for the user: what went wrong and, for SQL, where.
