@@ -84,7 +84,10 @@ ensure_tpchgen() {
 }
 
 ensure_node_modules() {
-  if ! [ -d "$ROOT/tests/browser/node_modules/playwright-core" ]; then
+  # Every package the lock names must be installed: a checkout that gained one since its
+  # last install (axe-core) installs again.
+  local lock="$ROOT/tests/browser/package-lock.json" installed="$ROOT/tests/browser/node_modules/.package-lock.json"
+  if ! [ -f "$installed" ] || [ "$lock" -nt "$installed" ]; then
     log "installing the browser tests' npm packages"
     (cd "$ROOT/tests/browser" && npm ci --no-audit --no-fund --loglevel=error)
   fi

@@ -578,7 +578,8 @@ pub fn App() -> Html {
                         on_dismiss_rejected={on_dismiss_rejected} />
                 </aside>
                 <main class="main">
-                    <div class="editor-modes" role="tablist" aria-label="Job editor">
+                    <div class="editor-modes">
+                        <div class="tab-group" role="tablist" aria-label="Job editor">
                         for mode in EditorMode::ALL {
                             <button class={classes!("tab", (state.mode == mode).then_some("active"))} role="tab"
                                 aria-selected={(state.mode == mode).to_string()}
@@ -586,6 +587,7 @@ pub fn App() -> Html {
                                 { mode.label() }
                             </button>
                         }
+                        </div>
                         <span class="spacer" />
                         <button class="button small" data-testid="share-job" onclick={on_share}
                             title="A link that opens this job (its text and settings, never your data)">

@@ -528,7 +528,7 @@ pub fn Chart(props: &Props) -> Html {
             };
             html! {
                 <>
-                <div ref={svg.clone()} class="chart-frame">{ draw(c) }</div>
+                <div ref={svg.clone()} class="chart-frame" tabindex="0" role="region" aria-label="Chart">{ draw(c) }</div>
                 if !note.is_empty() {
                     <p class="muted" data-testid="chart-note">{ note }</p>
                 }

@@ -303,7 +303,8 @@ pub fn CodeEditor(props: &Props) -> Html {
             }
         });
         html! {
-            <ul class="completion" data-testid="completion-list" role="listbox" ref={popup_ref.clone()}>
+            <ul class="completion" id="completion-list" data-testid="completion-list" role="listbox"
+                aria-label="Suggestions" ref={popup_ref.clone()}>
                 { for items }
             </ul>
         }
@@ -319,7 +320,8 @@ pub fn CodeEditor(props: &Props) -> Html {
                     <textarea ref={textarea} class="editor-input" data-testid={language.testid()}
                         aria-label={language.label()} spellcheck="false" autocomplete="off"
                         autocapitalize="off" autocorrect="off" wrap="off"
-                        aria-autocomplete="list" aria-expanded={popup.is_some().to_string()}
+                        aria-autocomplete="list" aria-haspopup="listbox"
+                        aria-controls={popup.is_some().then_some("completion-list")}
                         value={props.value.clone()}
                         oninput={on_input} onkeydown={on_key} onscroll={on_scroll}
                         onblur={close} onclick={close_on_click} />

@@ -151,7 +151,8 @@ fn FileDetails(props: &FileProps) -> Html {
             }
             if !file.row_groups.is_empty() {
                 <h4>{ format!("Row groups ({})", file.row_groups.len()) }</h4>
-                <div class="scroll-x">
+                // Focusable, so a keyboard can scroll it too.
+                <div class="scroll-x" tabindex="0" role="region" aria-label={format!("Row groups of {}", file.path)}>
                     <table class="grid numeric row-groups">
                         <thead><tr>
                             <th>{"#"}</th><th>{"Rows"}</th><th>{"Compressed bytes"}</th>
@@ -173,7 +174,7 @@ fn FileDetails(props: &FileProps) -> Html {
             }
             if !file.columns.is_empty() {
                 <h4>{ format!("Column chunks ({})", file.columns.len()) }</h4>
-                <div class="scroll-x">
+                <div class="scroll-x" tabindex="0" role="region" aria-label={format!("Column chunks of {}", file.path)}>
                     <table class="grid columns">
                         <thead><tr>
                             <th>{"Column"}</th><th>{"Physical"}</th><th>{"Logical"}</th>

@@ -171,21 +171,25 @@ pub fn StageDag(props: &Props) -> Html {
             let selected = props.selected == Some(s.id);
             let ops: Vec<(usize, &str)> = s.operators.iter().map(|o| (o.depth, o.name.as_str())).collect();
             let shown = ops.len().min(MAX_OPS);
+            let title = if state == "running" {
+                format!("Stage {} · {done}/{tasks} tasks · {pct}%", s.id)
+            } else {
+                format!("Stage {} · {done}/{tasks} tasks", s.id)
+            };
             html! {
                 <g class={classes!("dag-stage", state, failed.then_some("retried"), selected.then_some("selected"))}
                     data-testid="dag-stage" data-stage={s.id.to_string()} data-status={state}
-                    transform={format!("translate({},{})", p.x, p.y)} onclick={select} onkeydown={on_key}
-                    role="button" tabindex="0" aria-pressed={selected.to_string()}
-                    aria-label={format!("Stage {}: {done} of {tasks} tasks done; opens its page", s.id)}>
+                    transform={format!("translate({},{})", p.x, p.y)} onclick={select}>
                     <title>{ format!("Stage {}: {done}/{tasks} tasks, {pct}% done", s.id) }</title>
                     <rect width={BOX_W.to_string()} height={p.h.to_string()} rx="6" />
                     <rect class="dag-bar" y={(p.h - 4.0).to_string()} height="4"
                         width={(BOX_W * fraction).to_string()} />
-                    <text class="dag-title" x="10" y="18">
-                        { format!("Stage {}  ·  {done}/{tasks} tasks", s.id) }
-                        if state == "running" {
-                            { format!("  ·  {pct}%") }
-                        }
+                    // The title is the stage's button for keyboards and screen readers: its
+                    // name starts with the text it shows, as a button's must.
+                    <text class="dag-title" x="10" y="18" role="button" tabindex="0" onkeydown={on_key}
+                        aria-pressed={selected.to_string()}
+                        aria-label={format!("{title}: opens its page")}>
+                        { title.clone() }
                     </text>
                     { for ops.iter().take(shown).enumerate().map(|(i, (depth, op))| {
                         let y = (HEAD + 6.0 + LINE * i as f64).to_string();

@@ -179,7 +179,7 @@ pub fn StagePage(props: &Props) -> Html {
                 }
             </h3>
             <table class="quantiles">
-                <thead><tr><th></th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
+                <thead><tr><th>{"Metric"}</th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
                 <tbody>{ summary }</tbody>
             </table>
             if let Some((summary, progress)) = operators {

@@ -91,7 +91,8 @@ pub fn Timeline(props: &Props) -> Html {
                 let (x0, x1) = (x(a.start_ms), x(end));
                 html! {
                     <rect class={classes!("attempt", a.status)} data-testid="timeline-bar"
-                        data-stage={a.stage.to_string()} data-status={a.status}
+                        data-stage={a.stage.to_string()} data-task={a.task.to_string()}
+                        data-attempt={a.attempt.to_string()} data-status={a.status}
                         x={x0.to_string()} width={(x1 - x0).max(2.0).to_string()}
                         y={(LANE * lane as f64 + 4.0).to_string()} height={(LANE - 8.0).to_string()}
                         fill={stage_colour(a.stage)}>
@@ -123,7 +124,10 @@ pub fn Timeline(props: &Props) -> Html {
                 let ops: Vec<&str> = stage.operators.iter().map(|o| o.name.as_str()).collect();
                 html! {
                     <li data-testid="timeline-legend-stage" data-stage={i.to_string()}>
-                        <span class="swatch" style={format!("background: {}", stage_colour(i))} aria-hidden="true"></span>
+                        // A presentation attribute, not a style: the page's CSP refuses inline styles.
+                        <svg class="swatch" width="10" height="10" aria-hidden="true">
+                            <rect width="10" height="10" rx="2" fill={stage_colour(i)} />
+                        </svg>
                         { format!("Stage {i}") }
                         <span class="muted">{ format!(" {}", ops.join(" ← ")) }</span>
                     </li>

@@ -83,8 +83,8 @@ pub fn Workshop(props: &Props) -> Html {
     });
     html! {
         <aside class="workshop" data-testid="workshop" aria-label="Workshop">
-            <div class="tabs" role="tablist">
-                { for tabs }
+            <div class="tabs">
+                <div class="tab-group" role="tablist" aria-label="Workshop">{ for tabs }</div>
                 <span class="spacer" />
                 <button class="icon-button" title="Close the workshop" aria-label="Close the workshop"
                     onclick={props.on_close.reform(|_: MouseEvent| ())}>{"×"}</button>

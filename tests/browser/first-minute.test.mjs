@@ -72,7 +72,7 @@ test('a newcomer opens a file, runs the offered query, opens a stage and downloa
   // The job's stages, and a stage's page, by their names.
   await page.getByRole('tab', { name: 'Stages' }).click();
   clicks += 1;
-  await page.getByRole('button', { name: /^Stage 0: \d+ of \d+ tasks done/ }).click();
+  await page.getByRole('button', { name: /^Stage 0 · \d+\/\d+ tasks/ }).click();
   clicks += 1;
   await page.getByRole('heading', { name: /^Stage 0: \d+ attempts?/ }).waitFor();
   await screenshot(page, 'first-minute-stage');

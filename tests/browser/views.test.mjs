@@ -106,6 +106,28 @@ test('the timeline has one lane per worker and one bar per attempt, failed ones 
   const failed = events.filter((e) => e.event === 'task_failed').length;
   assert.ok(failed > 0, 'the fault injection failed some attempts');
   assert.equal(bars.filter((s) => s === 'failed').length, failed);
+  // A legend entry per stage, in the bars' colours.
+  const stages = [...new Set(started.map((e) => e.stage))].sort((a, b) => a - b);
+  const legend = await page.getByTestId('timeline-legend-stage').evaluateAll((ls) => ls.map((l) => Number(l.dataset.stage)));
+  assert.deepEqual(legend, stages);
+  // A time axis of round, rising ticks within the job's span.
+  const ticks = await timeline.getByTestId('timeline-tick').evaluateAll((ts) => ts.map((t) => Number(t.dataset.ms)));
+  assert.ok(ticks.length >= 2 && ticks[0] === 0 && ticks.every((t, i) => i === 0 || t > ticks[i - 1]), `ticks ${ticks}`);
+  // Each bar's tooltip says which attempt it is, where it ran, and for a finished one
+  // the rows its task read, as the event log says.
+  const tips = await timeline.getByTestId('timeline-bar').evaluateAll((rs) => rs.map((r) => ({
+    stage: Number(r.dataset.stage), task: Number(r.dataset.task), attempt: Number(r.dataset.attempt),
+    status: r.dataset.status, title: r.querySelector('title').textContent,
+  })));
+  for (const tip of tips) {
+    const start = started.find((e) => e.stage === tip.stage && e.task === tip.task && e.attempt === tip.attempt);
+    assert.ok(start, `an attempt the log started: ${JSON.stringify(tip)}`);
+    assert.match(tip.title, new RegExp(`^Stage ${tip.stage} · task ${tip.task} · attempt ${tip.attempt}\n`));
+    assert.match(tip.title, new RegExp(`worker ${start.worker} · [\\d.]+ ms`));
+    const done = events.find((e) => e.event === 'task_finished' && e.stage === tip.stage && e.task === tip.task
+      && e.attempt === tip.attempt);
+    if (done) assert.ok(tip.title.includes(`${done.metrics.rows_in.toLocaleString('en-US')} rows in`), tip.title);
+  }
   await screenshotJobPanel(page, 'view-timeline');
 });
 
