@@ -11,6 +11,7 @@ use crate::components::drop_zone::DropZone;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
+use crate::components::help_overlay::{HelpOverlay, use_help_key};
 use crate::components::job_panel::{self, JobPanel};
 use crate::components::lake_panel::LakePanel;
 use crate::components::pipeline_builder::PipelineBuilder;
@@ -108,6 +109,8 @@ pub fn App() -> Html {
     // The pipeline's program, or the step that keeps it from being one.
     let pipeline_program = use_memo(state.pipeline.clone(), |p| p.to_pyspark());
     let preview = use_state_eq(|| None::<usize>);
+    let help = use_state_eq(|| false);
+    use_help_key(help.setter());
     {
         // Each change asks the engine for every step's schema (and the preview's rows).
         // A pipeline that is not a program yet is described up to its faulty step.
@@ -564,6 +567,8 @@ pub fn App() -> Html {
                     <LakePanel status={state.lake.clone()} can_generate={state.can_run()}
                         on_generate={on_lake} on_download={on_lake_download}
                         on_save_folder={on_lake_folder} on_forget={on_lake_forget} />
+                    <button class="icon-button help-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
+                        onclick={{ let h = help.clone(); Callback::from(move |_: MouseEvent| h.set(true)) }}>{"?"}</button>
                 </div>
             </header>
             if let Some(message) = crash_message.clone() {
@@ -729,6 +734,9 @@ pub fn App() -> Html {
             </div>
             <StatusBar status={state.status()} activity={state.activity()}
                 crash_message={crash_message} tables={state.tables.len()} />
+            if *help {
+                <HelpOverlay on_close={{ let h = help.clone(); Callback::from(move |_: ()| h.set(false)) }} />
+            }
         </DropZone>
     }
 }

@@ -6,6 +6,7 @@ pub mod drop_zone;
 pub mod error_panel;
 pub mod explorer;
 pub mod file_picker;
+pub mod help_overlay;
 pub mod job_panel;
 pub mod jobs_list;
 pub mod lake_panel;
