@@ -209,16 +209,13 @@ pub fn App() -> Html {
             }
         })
     };
+    // The explorer's query: into the SQL editor, then run as the editor runs it.
     let on_query_table = {
-        let (client, dispatch) = (client.clone(), dispatcher.to_callback());
-        let can_run = state.can_run();
-        let settings = state.settings.clone();
+        let (on_run, dispatch) = (on_run.clone(), dispatcher.to_callback());
         Callback::from(move |sql: String| {
             dispatch.emit(Action::Mode(EditorMode::Sql));
             dispatch.emit(Action::SqlChanged(sql.clone()));
-            if can_run {
-                client.run_sql(sql, &settings);
-            }
+            on_run.emit(sql);
         })
     };
     let on_run_program = {

@@ -41,6 +41,19 @@ pub enum LakePhase {
     Failed(String),
 }
 
+impl LakePhase {
+    /// The phase's name in the page's `data-phase` attributes.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LakePhase::Planning => "planning",
+            LakePhase::Making => "making",
+            LakePhase::Opening => "opening",
+            LakePhase::Ready => "ready",
+            LakePhase::Failed(_) => "failed",
+        }
+    }
+}
+
 /// The kept lake's manifest: its config and files, written once every file is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {

@@ -91,8 +91,7 @@ pub fn JobPanel(props: &Props) -> Html {
     };
 
     // Faults on are marked on the folded line: a job that fails on purpose says why.
-    let faults_on =
-        settings.fail_probability > 0.0 || settings.kill_a_worker || settings.hang_a_task;
+    let faults_on = !faults(&settings).is_empty();
     let shown_index = props
         .shown
         .or_else(|| props.jobs.len().checked_sub(1))
@@ -241,6 +240,15 @@ fn settings_line(s: &RunSettings) -> String {
         if s.workers == 1 { "" } else { "s" },
         s.split_mb
     );
+    let faults = faults(s);
+    if !faults.is_empty() {
+        line.push_str(&format!(" · faults: {}", faults.join(", ")));
+    }
+    line
+}
+
+/// The faults a job will inject, in words.
+fn faults(s: &RunSettings) -> Vec<String> {
     let mut faults = Vec::new();
     if s.fail_probability > 0.0 {
         faults.push(format!("{:.0}% of tasks fail", s.fail_probability * 100.0));
@@ -251,10 +259,7 @@ fn settings_line(s: &RunSettings) -> String {
     if s.hang_a_task {
         faults.push("a task hangs".into());
     }
-    if !faults.is_empty() {
-        line.push_str(&format!(" · faults: {}", faults.join(", ")));
-    }
-    line
+    faults
 }
 
 /// The job's line: status, a progress bar that never goes back, input rates, elapsed
@@ -304,7 +309,6 @@ fn stage_list(job: &JobProgress) -> Html {
     html! {
         <ol class="stages">
             { for job.stages.iter().zip(&job.graph.stages).map(|(s, plan)| {
-                let ops: Vec<&str> = plan.operators.iter().map(|o| o.name.as_str()).collect();
                 let output = match &plan.output {
                     StageOutput::Shuffle { partitions, .. } => format!("shuffle → {partitions}"),
                     StageOutput::Gather => "gather".into(),
@@ -317,7 +321,7 @@ fn stage_list(job: &JobProgress) -> Html {
                         data-tasks={s.tasks.to_string()} data-done={s.done.to_string()}
                         data-failed={s.failed_attempts.to_string()}>
                         <span class="stage-name">{ format!("Stage {}", s.id) }</span>
-                        <span class="stage-ops">{ ops.join(" ← ") }</span>
+                        <span class="stage-ops">{ plan.operator_chain() }</span>
                         <progress max="100" value={format!("{pct:.1}")} title={format!("{pct:.0}%")}></progress>
                         <span>{ format!("{}/{} tasks", s.done, s.tasks) }</span>
                         <span>{ if s.running > 0 { format!("{} running", s.running) } else { String::new() } }</span>

@@ -81,18 +81,15 @@ pub fn LakePanel(props: &Props) -> Html {
             LakePhase::Planning | LakePhase::Making | LakePhase::Opening
         )
     });
-    let phase = props.status.as_ref().map(|s| match s.phase {
-        LakePhase::Planning => "planning",
-        LakePhase::Making => "making",
-        LakePhase::Opening => "opening",
-        LakePhase::Ready => "ready",
-        LakePhase::Failed(_) => "failed",
-    });
     // A made lake closes its panel: it sits over the lesson and the editor, and the
     // tables on the left now say what there is. A failure keeps it open to be read.
     {
         let open = open.clone();
-        use_effect_with(phase == Some("ready"), move |ready| {
+        let ready = props
+            .status
+            .as_ref()
+            .is_some_and(|s| s.phase == LakePhase::Ready);
+        use_effect_with(ready, move |ready| {
             if *ready {
                 open.set(false);
             }
@@ -100,19 +97,19 @@ pub fn LakePanel(props: &Props) -> Html {
     }
 
     let status = props.status.as_ref().map(|s| {
-        let (phase, label) = match &s.phase {
-            LakePhase::Planning => ("planning", "planning its files…".to_string()),
-            LakePhase::Making => ("making", format!(
+        let label = match &s.phase {
+            LakePhase::Planning => "planning its files…".to_string(),
+            LakePhase::Making => format!(
                 "making: {} of {} files, {} of {} rows",
                 s.files_done, s.files_total, group_digits(s.rows_done), group_digits(s.rows_total)
-            )),
-            LakePhase::Opening => ("opening", "opening its tables…".to_string()),
-            LakePhase::Ready => ("ready", format!(
+            ),
+            LakePhase::Opening => "opening its tables…".to_string(),
+            LakePhase::Ready => format!(
                 "{} trips in {} files, {}{}",
                 group_digits(s.rows_total), s.files_total, human_bytes(s.bytes),
                 if s.kept { ", kept in this browser" } else { ", in this tab's memory" }
-            )),
-            LakePhase::Failed(e) => ("failed", format!("failed: {e}")),
+            ),
+            LakePhase::Failed(e) => format!("failed: {e}"),
         };
         let percent = if s.files_total == 0 { 0.0 } else { 100.0 * s.files_done as f64 / s.files_total as f64 };
         let rate = if s.elapsed_ms > 0.0 && s.rows_done > 0 {
@@ -133,7 +130,7 @@ pub fn LakePanel(props: &Props) -> Html {
             })
         };
         html! {
-            <div class="lake-status" data-testid="lake-status" data-phase={phase}
+            <div class="lake-status" data-testid="lake-status" data-phase={s.phase.as_str()}
                 data-done={s.files_done.to_string()} data-total={s.files_total.to_string()}
                 data-kept={s.kept.to_string()}>
                 <progress max="100" value={percent.to_string()} />
@@ -157,7 +154,7 @@ pub fn LakePanel(props: &Props) -> Html {
     html! {
         <div class="lake">
             <button class="button" data-testid="lake-toggle" aria-expanded={open.to_string()} onclick={toggle}
-                data-phase={phase.unwrap_or("none")}
+                data-phase={props.status.as_ref().map_or("none", |s| s.phase.as_str())}
                 title="Generate taxi trips (yellow, green, FHV) and the zone lookup in the page, as a partitioned lake">
                 {"Sample lake"}
                 if let Some(s) = &props.status {

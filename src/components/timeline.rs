@@ -120,8 +120,8 @@ pub fn Timeline(props: &Props) -> Html {
             { cursor.unwrap_or_default() }
         </svg>
         <ul class="timeline-legend" data-testid="timeline-legend" aria-label="Stages">
-            { for props.job.graph.stages.iter().enumerate().map(|(i, stage)| {
-                let ops: Vec<&str> = stage.operators.iter().map(|o| o.name.as_str()).collect();
+            { for props.job.graph.stages.iter().map(|stage| {
+                let i = stage.id;
                 html! {
                     <li data-testid="timeline-legend-stage" data-stage={i.to_string()}>
                         // A presentation attribute, not a style: the page's CSP refuses inline styles.
@@ -129,7 +129,7 @@ pub fn Timeline(props: &Props) -> Html {
                             <rect width="10" height="10" rx="2" fill={stage_colour(i)} />
                         </svg>
                         { format!("Stage {i}") }
-                        <span class="muted">{ format!(" {}", ops.join(" ← ")) }</span>
+                        <span class="muted">{ format!(" {}", stage.operator_chain()) }</span>
                     </li>
                 }
             }) }

@@ -5,6 +5,7 @@
 use kiln_protocol::TableSummary;
 
 use super::quote_ident;
+use crate::format::group_digits;
 
 /// The runnable query for a table: its first hundred rows.
 pub fn first_rows(table: &TableSummary) -> String {
@@ -33,17 +34,17 @@ fn facts(table: &TableSummary) -> String {
     let columns = plural(table.schema.len() as u64, "column");
     let files = plural(table.files.len() as u64, "file");
     match table.total_rows() {
-        Some(rows) => format!("{} rows, {columns}, {files}", group(rows)),
+        Some(rows) => format!("{} rows, {columns}, {files}", group_digits(rows)),
         None => format!("{columns}, {files}"),
     }
 }
 
 fn plural(n: u64, word: &str) -> String {
-    format!("{} {word}{}", group(n), if n == 1 { "" } else { "s" })
-}
-
-fn group(n: u64) -> String {
-    crate::format::group_digits(n)
+    format!(
+        "{} {word}{}",
+        group_digits(n),
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 /// A column likely to have few values: a partition column (one value per folder), else

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  withPage, addFiles, tableNames, oracle, generateTaxi, screenshot,
+  withPage, addFiles, tableNames, oracle, generateTaxi, screenshot, duckdbTypes,
   PARQUET_TESTING,
 } from './harness.mjs';
 
@@ -76,8 +76,7 @@ test('the schema names types in SQL words, as DuckDB does, with Arrow\'s on hove
     cells.map((c) => ({ sql: c.textContent.trim(), arrow: c.dataset.arrowType, title: c.title })));
   // DuckDB's names, with the two words Kiln spells as Spark does.
   const spark = { VARCHAR: 'STRING', INTEGER: 'INT' };
-  const duck = oracle('query', 'SELECT column_type FROM (DESCRIBE SELECT * FROM t)', `t=${file}`)
-    .map(([t]) => spark[t] ?? t);
+  const duck = duckdbTypes('SELECT * FROM t', `t=${file}`).map((t) => spark[t] ?? t);
   assert.deepEqual(shown.map((s) => s.sql), duck);
   for (const s of shown) assert.ok(s.arrow && s.title.includes(s.arrow), `the Arrow type on hover: ${JSON.stringify(s)}`);
   assert.ok(shown.some((s) => s.sql === 'TIMESTAMP' && s.arrow.startsWith('Timestamp')), JSON.stringify(shown));

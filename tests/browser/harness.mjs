@@ -164,6 +164,11 @@ export async function readResult(page) {
   }));
 }
 
+/** DuckDB's names of the columns' types of `sql` over `tables` (its DESCRIBE). */
+export function duckdbTypes(sql, ...tables) {
+  return oracle('query', `SELECT column_type FROM (DESCRIBE ${sql})`, ...tables).map(([t]) => t);
+}
+
 /** Unfolds the "Job settings" line, as a person does to reach a setting. */
 export async function openJobSettings(page) {
   const details = page.getByTestId('job-settings');

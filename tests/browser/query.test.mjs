@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   withPage, addFiles, runSql, readResult, resultRowCount, oracle,
-  generateTaxi, assertRowsEqual, screenshot, PARQUET_TESTING,
+  generateTaxi, assertRowsEqual, screenshot, duckdbTypes, PARQUET_TESTING,
 } from './harness.mjs';
 
 let page, taxiDir;
@@ -39,8 +39,7 @@ test('group by equals DuckDB, with types in the header', async () => {
   const shown = await compare(sql('yellow_tripdata_2024_02'), sql('y'), [yellow()], 'group by');
   assert.deepEqual(shown.columns, ['payment_type', 'trips', 'revenue']);
   // The header names types as SQL does (DuckDB's names for these), Arrow's on hover.
-  const duckTypes = oracle('query', `SELECT column_type FROM (DESCRIBE ${sql('y')})`, yellow()).map((r) => r[0]);
-  assert.deepEqual(shown.sqlTypes, duckTypes);
+  assert.deepEqual(shown.sqlTypes, duckdbTypes(sql('y'), yellow()));
   assert.deepEqual(shown.types, ['Int64', 'Int64', 'Float64']);
   assert.match(await page.getByTestId('result-elapsed').textContent(), /\d/);
   await screenshot(page, 'query-result');
@@ -54,8 +53,7 @@ test('timestamps and decimals read as SQL engines print them', async () => {
   const duck = oracle('query', `SELECT CAST(tpep_pickup_datetime AS VARCHAR), CAST(total AS VARCHAR)
     FROM (${sql('y')})`, yellow());
   assert.deepEqual(shown.rows, duck, 'the same text as DuckDB prints: a space, not ISO 8601\'s T');
-  const duckTypes = oracle('query', `SELECT column_type FROM (DESCRIBE ${sql('y')})`, yellow()).map((r) => r[0]);
-  assert.deepEqual(shown.sqlTypes, duckTypes);
+  assert.deepEqual(shown.sqlTypes, duckdbTypes(sql('y'), yellow()));
 });
 
 test('join with the CSV zone lookup equals DuckDB', async () => {

@@ -22,6 +22,14 @@ pub struct StageSummary {
     pub input_bytes: u64,
 }
 
+impl StageSummary {
+    /// The stage's operators as the views list them: top first, `←` between.
+    pub fn operator_chain(&self) -> String {
+        let names: Vec<&str> = self.operators.iter().map(|o| o.name.as_str()).collect();
+        names.join(" ← ")
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageOperator {
     pub depth: usize,
