@@ -66,8 +66,13 @@ pub fn contain_dependency_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> 
     }
 }
 
+/// A crate from a registry or git, or one Kiln carries patched under `vendor/` (still
+/// upstream's code: see `vendor/README.md`).
 fn is_dependency(file: &str) -> bool {
-    file.contains("/.cargo/registry/") || file.contains("/.cargo/git/")
+    file.contains("/.cargo/registry/")
+        || file.contains("/.cargo/git/")
+        || file.starts_with("vendor/")
+        || file.contains("/vendor/")
 }
 
 fn payload(payload: &(dyn std::any::Any + Send)) -> &str {
