@@ -218,6 +218,31 @@ pub fn App() -> Html {
             on_run.emit(sql);
         })
     };
+    // A bar of a column profile: the result's SQL, filtered to the bar's rows, run.
+    let on_profile_filter = state
+        .result
+        .as_ref()
+        .and_then(|r| r.sql.clone())
+        .map(|base| {
+            let on_query_table = on_query_table.clone();
+            Callback::from(move |condition: String| {
+                on_query_table.emit(sql::filter::with_filter(&base, &condition));
+            })
+        });
+    // Profiles are asked for once per result, when it arrives.
+    {
+        let client = client.clone();
+        let wanted = state
+            .result
+            .as_ref()
+            .filter(|r| r.wants_profile())
+            .map(|r| r.result_id);
+        use_effect_with(wanted, move |wanted| {
+            if let Some(result_id) = wanted {
+                client.profile(*result_id);
+            }
+        });
+    }
     let on_run_program = {
         let client = client.clone();
         let can_run = state.can_run();
@@ -675,7 +700,7 @@ pub fn App() -> Html {
                                 Some(result) => html! {
                                     <>
                                     <ResultSave result={result.clone()} tasks={result_tasks} on_save={on_save_result} />
-                                    <ResultTable result={result} on_fetch={on_fetch} />
+                                    <ResultTable result={result} on_fetch={on_fetch} on_filter={on_profile_filter} />
                                     </>
                                 },
                                 None if state.query_running() => html! {

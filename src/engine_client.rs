@@ -577,6 +577,16 @@ impl EngineClient {
         );
     }
 
+    /// Asks for the column profiles of a kept result.
+    pub fn profile(&self, result_id: u64) {
+        self.send(
+            RequestBody::Profile { result_id },
+            vec![],
+            Pending::Profile { result_id },
+            None,
+        );
+    }
+
     /// Saves a kept result where `destination` says.
     pub fn save_result(&self, result_id: u64, target: ExportTarget, destination: Destination) {
         let id = self.inner.borrow().next_id;

@@ -75,6 +75,17 @@ pub struct JobProgress {
     running: HashMap<AttemptKey, Running>,
     /// Loaded from a saved event log, not run in this session.
     pub replayed: bool,
+    /// The column-profile pass over the job's result, once it ran.
+    pub profile: Option<ProfilePass>,
+}
+
+/// The extra pass that profiles a result's columns, done in the planning worker over
+/// the kept result after the job: shown under the job in the job list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProfilePass {
+    pub columns: usize,
+    pub rows: u64,
+    pub elapsed_ms: f64,
 }
 
 impl JobProgress {
@@ -124,6 +135,7 @@ impl JobProgress {
             output_bytes: 0,
             running: HashMap::new(),
             replayed: false,
+            profile: None,
         })
     }
 

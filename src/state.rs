@@ -7,7 +7,7 @@ use std::rc::Rc;
 use kiln_pipeline::Pipeline;
 use kiln_protocol::{
     ChartData, JobEvent, JobId, OutputFile, ProgramSchemas, RequestId, Response, ResponseBody,
-    ResultPage, ResultSummary, SparkScripts, TableSummary, UserError,
+    ResultPage, ResultProfile, ResultSummary, SparkScripts, TableSummary, UserError,
 };
 use yew::Reducible;
 
@@ -73,6 +73,10 @@ pub enum Pending {
     /// Pulling a result's save from the engine, a chunk at a time.
     Save,
     Chart,
+    /// Column profiles of a kept result.
+    Profile {
+        result_id: u64,
+    },
     /// Running a PySpark program (or a pipeline's): planning its actions.
     Program,
     /// One action of a program, as a job on the pool.
@@ -90,6 +94,12 @@ pub enum Pending {
 }
 
 impl Pending {
+    /// Work the page does on its own after a result (its profiles), shown where it
+    /// lands rather than as the page being busy: a person may go on meanwhile.
+    fn is_background(&self) -> bool {
+        matches!(self, Pending::Profile { .. })
+    }
+
     fn describe(&self) -> &'static str {
         match self {
             Pending::AddFiles => "Adding files",
@@ -105,6 +115,7 @@ impl Pending {
             Pending::Export => "Writing Parquet",
             Pending::Save => "Saving the result",
             Pending::Chart => "Drawing the chart",
+            Pending::Profile { .. } => "Profiling the columns",
             Pending::Program => "Running the program",
             Pending::ProgramJob { .. } => "Running a job",
             Pending::DescribePipeline { .. } => "Checking the pipeline",
@@ -161,6 +172,20 @@ pub struct QueryResult {
     pub export: Option<ExportStatus>,
     /// The chart last drawn of it.
     pub chart: Option<Rc<ChartData>>,
+    pub profile: ProfileState,
+    /// The SQL statement that made it (not a program's), which a profile's filter wraps.
+    pub sql: Option<String>,
+    /// The job that made it, whose list entry shows the profile pass.
+    pub job_id: Option<JobId>,
+}
+
+/// The column profiles of a result: asked for once it is shown.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProfileState {
+    NotAsked,
+    Running,
+    Ready(Rc<ResultProfile>),
+    Failed(String),
 }
 
 /// A save of the result as it goes: bytes written so far, and a written output's files.
@@ -183,9 +208,17 @@ impl QueryResult {
             detached: false,
             export: None,
             chart: None,
+            profile: ProfileState::NotAsked,
+            sql: None,
+            job_id: None,
         };
         result.insert(first);
         result
+    }
+
+    /// Whether its profiles should be asked for now.
+    pub fn wants_profile(&self) -> bool {
+        self.profile == ProfileState::NotAsked && !self.detached && self.summary.total_rows > 0
     }
 
     /// Row `index` (0-based), when its block is here.
@@ -480,14 +513,17 @@ impl AppState {
         match self.engine {
             Engine::Crashed { .. } => Status::Crashed,
             Engine::Loading => Status::Loading,
-            Engine::Ready if self.in_flight.is_empty() => Status::Ready,
+            Engine::Ready if self.in_flight.iter().all(|(_, p)| p.is_background()) => Status::Ready,
             Engine::Ready => Status::Running,
         }
     }
 
     /// What the engine is busy with, oldest request first.
     pub fn activity(&self) -> Option<&'static str> {
-        self.in_flight.first().map(|(_, p)| p.describe())
+        self.in_flight
+            .iter()
+            .find(|(_, p)| !p.is_background())
+            .map(|(_, p)| p.describe())
     }
 
     pub fn query_running(&self) -> bool {
@@ -599,6 +635,11 @@ impl AppState {
                     && result.result_id == *result_id
                 {
                     Rc::make_mut(result).requested.insert(*offset);
+                }
+                if let (Pending::Profile { result_id }, Some(result)) = (&pending, &mut self.result)
+                    && result.result_id == *result_id
+                {
+                    Rc::make_mut(result).profile = ProfileState::Running;
                 }
                 self.in_flight.push((id, pending));
             }
@@ -757,7 +798,16 @@ impl AppState {
                     };
                     Rc::make_mut(run).done(*job_id, result_id, summary.clone(), first);
                 }
-                self.result = Some(Rc::new(QueryResult::new(result_id, summary, page)));
+                let mut result = QueryResult::new(result_id, summary, page);
+                match &pending {
+                    Some(Pending::Query { sql }) => {
+                        result.sql = Some(sql.clone());
+                        result.job_id = self.jobs.last().map(|j| j.job_id);
+                    }
+                    Some(Pending::ProgramJob { job_id }) => result.job_id = Some(*job_id),
+                    _ => {}
+                }
+                self.result = Some(Rc::new(result));
                 self.view = View::Results;
             }
             ResponseBody::ProgramPlanned { steps } => {
@@ -808,6 +858,26 @@ impl AppState {
                     Rc::make_mut(result).chart = Some(Rc::new(data));
                 }
             }
+            ResponseBody::Profiled { result_id, profile } => {
+                let Some(result) = &mut self.result else {
+                    return;
+                };
+                if result.result_id != result_id {
+                    return;
+                }
+                let pass = crate::job_progress::ProfilePass {
+                    columns: profile.columns.len(),
+                    rows: profile.rows,
+                    elapsed_ms: profile.elapsed_ms,
+                };
+                if let Some(job) = result
+                    .job_id
+                    .and_then(|id| self.jobs.iter_mut().rev().find(|j| j.job_id == id))
+                {
+                    Rc::make_mut(job).profile = Some(pass);
+                }
+                Rc::make_mut(result).profile = ProfileState::Ready(Rc::new(profile));
+            }
             // The client saved the bytes before dispatching; nothing to show.
             ResponseBody::Download { .. } => {}
             // The engine client handles the job protocol itself and never passes it on.
@@ -819,6 +889,15 @@ impl AppState {
             | ResponseBody::TaskFailed { .. } => {}
             ResponseBody::Error { error } => {
                 if matches!(pending, Some(Pending::Replay | Pending::Quiet)) {
+                    return;
+                }
+                // A profile that failed says so in the header; the result stands.
+                if let (Some(Pending::Profile { result_id }), Some(result)) =
+                    (&pending, &mut self.result)
+                {
+                    if result.result_id == *result_id {
+                        Rc::make_mut(result).profile = ProfileState::Failed(error.message);
+                    }
                     return;
                 }
                 if let (Some(Pending::Page { result_id, offset }), Some(result)) =
@@ -1002,6 +1081,61 @@ mod tests {
         let mut s = AppState::new(DEFAULT_SQL.into(), RunSettings::new(2));
         s.apply(Action::EngineReady);
         s
+    }
+
+    #[test]
+    fn a_results_profile_is_asked_once_and_a_late_one_is_dropped() {
+        let mut s = ready();
+        let sql = "SELECT 1 AS x".to_string();
+        s.apply(Action::Sent {
+            id: 1,
+            pending: Pending::Query { sql: sql.clone() },
+        });
+        s.apply(done(1, 7, 3, 0));
+        let result = s.result.clone().expect("a result");
+        assert_eq!(
+            result.sql.as_deref(),
+            Some(sql.as_str()),
+            "kept for the filters"
+        );
+        assert!(result.wants_profile());
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Profile { result_id: 7 },
+        });
+        assert!(
+            !s.result.as_ref().is_some_and(|r| r.wants_profile()),
+            "asked once"
+        );
+        let profile = |result_id| {
+            Action::Received(Response {
+                id: 2,
+                body: ResponseBody::Profiled {
+                    result_id,
+                    profile: ResultProfile {
+                        rows: 3,
+                        columns: Vec::new(),
+                        elapsed_ms: 4.0,
+                    },
+                },
+            })
+        };
+        s.apply(profile(6));
+        assert_eq!(
+            s.result.as_ref().map(|r| &r.profile),
+            Some(&ProfileState::Running),
+            "another result's profile does not land here"
+        );
+        s.apply(Action::Sent {
+            id: 2,
+            pending: Pending::Profile { result_id: 7 },
+        });
+        s.apply(profile(7));
+        assert!(matches!(
+            s.result.as_ref().map(|r| &r.profile),
+            Some(ProfileState::Ready(p)) if p.rows == 3
+        ));
+        assert_eq!(s.status(), Status::Ready);
     }
 
     #[test]

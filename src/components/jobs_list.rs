@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::format::{elapsed_ms, human_bytes};
+use crate::format::{elapsed_ms, group_digits, human_bytes};
 use crate::job_progress::JobProgress;
 
 #[derive(Properties, PartialEq)]
@@ -26,9 +26,24 @@ pub fn JobsList(props: &Props) -> Html {
         let (_, bytes) = job.scanned();
         let onclick = props.on_show.reform(move |_: MouseEvent| i);
         let shown = props.shown == Some(i);
+        // The profile pass is not a job of stages but it is work over the job's result:
+        // listed under it, as Spark lists a job's follow-up actions.
+        let profile = job.profile.as_ref().map(|p| {
+            html! {
+                <tr class="job-row profile-pass" data-testid="profile-pass" data-job={job.job_id.to_string()}>
+                    <td>{"↳"}</td>
+                    <td class="job-status succeeded">{"profiled"}</td>
+                    <td data-testid="profile-pass-ms" data-ms={format!("{:.1}", p.elapsed_ms)}>{ elapsed_ms(p.elapsed_ms) }</td>
+                    <td colspan="4">{ format!("{} columns × {} rows, in the planning worker", p.columns, group_digits(p.rows)) }</td>
+                    <td class="job-sql">{"column profiles of the result (nulls, distinct, min/max, histograms)"}</td>
+                </tr>
+            }
+        });
         html! {
+            <>
             <tr class={classes!("job-row", shown.then_some("shown"))} data-testid="job-row"
-                data-job={job.job_id.to_string()} data-status={job.status.as_str()} onclick={onclick}>
+                data-job={job.job_id.to_string()} data-status={job.status.as_str()}
+                data-ms={format!("{:.1}", job.elapsed_ms)} onclick={onclick}>
                 <td>{ job.job_id }{ if job.replayed { " (replayed)" } else { "" } }</td>
                 <td class={classes!("job-status", job.status.as_str())}>{ job.status.as_str() }</td>
                 <td>{ elapsed_ms(job.elapsed_ms) }</td>
@@ -38,6 +53,8 @@ pub fn JobsList(props: &Props) -> Html {
                 <td>{ human_bytes(job.output_bytes) }</td>
                 <td class="job-sql" title={job.sql.clone()}>{ job.sql.clone() }</td>
             </tr>
+            { profile.unwrap_or_default() }
+            </>
         }
     });
     html! {

@@ -1,5 +1,6 @@
 pub mod chart;
 pub mod code_editor;
+pub mod column_profile;
 pub mod console;
 pub mod crash_banner;
 pub mod drop_zone;

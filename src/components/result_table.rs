@@ -9,8 +9,9 @@ use kiln_protocol::FieldSummaryRef;
 use web_sys::{Element, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::components::column_profile::{ColumnProfileCell, PROFILE_H};
 use crate::format::{elapsed_ms, group_digits};
-use crate::state::QueryResult;
+use crate::state::{ProfileState, QueryResult};
 
 /// Height of one row, in px (the stylesheet gives rows exactly this height).
 const ROW_H: f64 = 26.0;
@@ -27,6 +28,9 @@ pub struct Props {
     pub result: Rc<QueryResult>,
     /// Asks for the block of rows starting at this offset.
     pub on_fetch: Callback<u64>,
+    /// A profile bar's condition, to filter the result by (only for SQL results).
+    #[prop_or_default]
+    pub on_filter: Option<Callback<String>>,
 }
 
 /// Which rows a scroll position shows, and how the scrollbar maps onto them.
@@ -41,8 +45,8 @@ struct Window {
 }
 
 impl Window {
-    fn new(total_rows: u64) -> Self {
-        let visible = ((VIEW_H - HEADER_H) / ROW_H).floor() as u64;
+    fn new(total_rows: u64, header_h: f64) -> Self {
+        let visible = ((VIEW_H - header_h) / ROW_H).floor() as u64;
         let max_first = total_rows.saturating_sub(visible);
         Self {
             visible,
@@ -88,7 +92,11 @@ pub fn ResultTable(props: &Props) -> Html {
     let result = &props.result;
     let summary = &result.summary;
     let total = summary.total_rows;
-    let window = Window::new(total);
+    // The profiles' row is there from the start (filled in when they arrive), so the
+    // rows do not jump when it does.
+    let profiled = total > 0;
+    let header_h = HEADER_H + if profiled { PROFILE_H } else { 0.0 };
+    let window = Window::new(total, header_h);
     let scroll_top = use_state(|| 0.0_f64);
     let scroller = use_node_ref();
     let spacer = use_node_ref();
@@ -358,6 +366,9 @@ pub fn ResultTable(props: &Props) -> Html {
                                     </th>
                                 }) }
                             </tr>
+                            if profiled {
+                                { profile_row(result, props.on_filter.clone()) }
+                            }
                         </thead>
                         <tbody>{ for rows }</tbody>
                     </table>
@@ -365,6 +376,52 @@ pub fn ResultTable(props: &Props) -> Html {
                 { detail_panel.unwrap_or_default() }
             }
         </section>
+    }
+}
+
+/// The header row of column profiles: what each column holds over the whole result.
+fn profile_row(result: &QueryResult, on_filter: Option<Callback<String>>) -> Html {
+    let columns = result.summary.columns.len();
+    let (state, cells): (&str, Html) = match &result.profile {
+        ProfileState::Ready(profile) => (
+            "ready",
+            profile
+                .columns
+                .iter()
+                .map(|c| {
+                    html! {
+                        <th class="profile-cell">
+                            <ColumnProfileCell profile={c.clone()} rows={profile.rows} on_filter={on_filter.clone()} />
+                        </th>
+                    }
+                })
+                .collect(),
+        ),
+        ProfileState::Failed(message) => (
+            "failed",
+            html! {
+                <th class="profile-cell profile-note" colspan={columns.to_string()}>
+                    <span class="invalid-hint">{ format!("No column profiles: {message}") }</span>
+                </th>
+            },
+        ),
+        ProfileState::Running | ProfileState::NotAsked if result.detached => (
+            "none",
+            html! { <th class="profile-cell profile-note muted" colspan={columns.to_string()}>
+                {"No column profiles: the engine restarted since this result was made."}</th> },
+        ),
+        ProfileState::Running | ProfileState::NotAsked => (
+            "running",
+            (0..columns)
+                .map(|_| html! { <th class="profile-cell profile-note muted">{"profiling…"}</th> })
+                .collect(),
+        ),
+    };
+    html! {
+        <tr class="profile-row" data-testid="profile-row" data-state={state}>
+            <th class="row-number" title="Column profiles over every row of the result: histogram or most common values, NULL share, distinct values, range">{"profile"}</th>
+            { cells }
+        </tr>
     }
 }
 
@@ -382,19 +439,19 @@ mod tests {
 
     #[test]
     fn the_scrollbar_reaches_the_last_row_of_any_result() {
-        let small = Window::new(100);
+        let small = Window::new(100, HEADER_H);
         assert_eq!(small.first_row(0.0), 0);
         assert_eq!(small.first_row(small.scroll_top_of(40)), 40);
         assert_eq!(small.first_row(small.range), small.max_first);
         assert_eq!(small.range, small.max_first as f64 * ROW_H);
 
-        let huge = Window::new(50_000_000);
+        let huge = Window::new(50_000_000, HEADER_H);
         assert_eq!(huge.range, MAX_SCROLL_H, "capped below the browser's limit");
         assert_eq!(huge.first_row(huge.range), 50_000_000 - huge.visible);
         let middle = huge.scroll_top_of(25_000_000);
         assert_eq!(huge.first_row(middle), 25_000_000);
 
-        let empty = Window::new(0);
+        let empty = Window::new(0, HEADER_H);
         assert_eq!((empty.first_row(10.0), empty.range), (0, 0.0));
     }
 }

@@ -2,6 +2,7 @@
 //! mapping error spans back onto the text. All pure, so they are tested natively.
 
 pub mod complete;
+pub mod filter;
 pub mod highlight;
 pub mod location;
 pub mod starter;

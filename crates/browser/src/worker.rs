@@ -528,6 +528,15 @@ async fn handle(
                 .map_err(|e| e.to_user("drawing the chart"))?;
             Ok(Reply::new(ResponseBody::Chart { result_id, data }))
         }
+        RequestBody::Profile { result_id } => {
+            let output = kept_result(state, result_id, "profiling the result")?;
+            let start = now_ms();
+            let mut profile = kiln_engine::profile::profile(output)
+                .await
+                .map_err(|e| e.to_user("profiling the result"))?;
+            profile.elapsed_ms = now_ms() - start;
+            Ok(Reply::new(ResponseBody::Profiled { result_id, profile }))
+        }
         RequestBody::CloseExport { export_id } => {
             state.exports.remove(&export_id);
             Ok(Reply::new(ResponseBody::ExportClosed { export_id }))

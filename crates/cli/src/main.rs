@@ -40,6 +40,11 @@ enum Command {
         /// Print the elapsed time to stderr.
         #[arg(long)]
         time: bool,
+        /// Print the result's column profiles (nulls, distinct, min/max, histogram or
+        /// top values per column, as the page's result header shows them) as JSON,
+        /// instead of the rows.
+        #[arg(long)]
+        profile: bool,
         #[command(flatten)]
         job: JobArgs,
         #[command(flatten)]
@@ -373,6 +378,7 @@ async fn run(command: Command) -> Result<(), UserError> {
             format,
             partitions,
             time,
+            profile,
             job,
             output: save,
         } => {
@@ -390,6 +396,20 @@ async fn run(command: Command) -> Result<(), UserError> {
             }
             if save.wanted() {
                 return save.save(&output);
+            }
+            if profile {
+                let start = Instant::now();
+                let mut profile = kiln_engine::profile::profile(&output)
+                    .await
+                    .map_err(|e| e.to_user("profiling the result"))?;
+                profile.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+                if time {
+                    eprintln!("profile: {:.1} ms", profile.elapsed_ms);
+                }
+                let text = serde_json::to_string_pretty(&profile)
+                    .map_err(|e| cli_error("writing the profile", e))?;
+                println!("{text}");
+                return Ok(());
             }
             let format = match format {
                 Format::Table => OutputFormat::Table,

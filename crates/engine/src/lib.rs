@@ -13,6 +13,7 @@ pub mod fuzzing;
 pub mod known_wrong;
 pub mod metadata;
 pub mod naming;
+pub mod profile;
 pub mod program;
 pub mod range_cache;
 pub mod results;

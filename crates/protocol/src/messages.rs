@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     AttemptId, ChartData, ChartSpec, ExportTarget, FileChunk, JobId, JobOptions, JobPlan,
     JobSource, LakeConfig, LakeFile, OutputFile, ProgramSchemas, ProgramStep, ResultPage,
-    ResultSummary, SparkScripts, TableSummary, TaskMetrics, TaskRequest, UserError,
+    ResultProfile, ResultSummary, SparkScripts, TableSummary, TaskMetrics, TaskRequest, UserError,
 };
 
 /// Correlates a response with the request that caused it.
@@ -116,6 +116,10 @@ pub enum RequestBody {
         result_id: u64,
         spec: ChartSpec,
     },
+    /// Column profiles of a kept result, over all of its rows.
+    Profile {
+        result_id: u64,
+    },
 }
 
 /// One file the user picked or dropped.
@@ -220,6 +224,10 @@ pub enum ResponseBody {
     Chart {
         result_id: u64,
         data: ChartData,
+    },
+    Profiled {
+        result_id: u64,
+        profile: ResultProfile,
     },
     /// Bytes to save; they arrive in the message's `buffer` field (transferred).
     Download {
