@@ -8,10 +8,12 @@ use crate::components::code_editor::{CodeEditor, Language};
 use crate::components::console::Console;
 use crate::components::crash_banner::CrashBanner;
 use crate::components::drop_zone::DropZone;
+use crate::components::editor_tabs::EditorTabs;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::explorer::Explorer;
 use crate::components::file_picker::FilePicker;
 use crate::components::help_overlay::{HelpOverlay, use_help_key};
+use crate::components::history_panel::HistoryPanel;
 use crate::components::job_panel::{self, JobPanel};
 use crate::components::lake_panel::LakePanel;
 use crate::components::pipeline_builder::PipelineBuilder;
@@ -50,6 +52,17 @@ pub fn App() -> Html {
             storage::load_sql().unwrap_or_else(|| DEFAULT_SQL.to_string()),
             settings,
         );
+        // The tabs as they were: texts, and results' first rows (their engine is new).
+        if let Some(tabs) = storage::load_tabs().and_then(crate::tabs::Tabs::restore) {
+            let open = &tabs.list[tabs.active];
+            state.sql = open.sql.clone();
+            state.result = open.result.clone();
+            state.tabs = std::rc::Rc::new(tabs);
+        }
+        if let Some(mut history) = storage::load_history() {
+            history.interrupted();
+            state.history = std::rc::Rc::new(history);
+        }
         if let Some(schedule) = storage::load_schedule() {
             state.schedule = std::rc::Rc::new(schedule);
         }
@@ -93,6 +106,12 @@ pub fn App() -> Html {
     use_effect_with(state.mode, |m| storage::save_mode(m.key()));
     use_effect_with(state.settings.clone(), storage::save_settings);
     use_effect_with(state.schedule.clone(), |s| storage::save_schedule(s));
+    use_effect_with(state.history.clone(), |h| storage::save_history(h));
+    use_effect_with(
+        (state.tabs.clone(), state.sql.clone(), state.result.clone()),
+        |(tabs, sql, result)| storage::save_tabs(&tabs.saved(sql, result.as_deref())),
+    );
+    let history_open = use_state_eq(|| false);
 
     // The workshop panel: closed, or open on a tab; the lesson step and the steps done.
     let workshop = use_state_eq(|| None::<WorkshopTab>);
@@ -216,6 +235,20 @@ pub fn App() -> Html {
             dispatch.emit(Action::Mode(EditorMode::Sql));
             dispatch.emit(Action::SqlChanged(sql.clone()));
             on_run.emit(sql);
+        })
+    };
+    // A run from the history: its text back in the editor it came from.
+    let on_history_open = {
+        let dispatch = dispatcher.to_callback();
+        Callback::from(move |(kind, text): (String, String)| match kind.as_str() {
+            "sql" => {
+                dispatch.emit(Action::Mode(EditorMode::Sql));
+                dispatch.emit(Action::SqlChanged(text));
+            }
+            _ => {
+                dispatch.emit(Action::Mode(EditorMode::PySpark));
+                dispatch.emit(Action::ProgramChanged(text));
+            }
         })
     };
     // A bar of a column profile: the result's SQL, filtered to the bar's rows, run.
@@ -616,6 +649,12 @@ pub fn App() -> Html {
                         }
                         </div>
                         <span class="spacer" />
+                        <button class={classes!("button", "small", history_open.then_some("active"))} data-testid="history-toggle"
+                            aria-expanded={history_open.to_string()}
+                            title="Every query and program run, kept across reloads, searchable"
+                            onclick={{ let h = history_open.clone(); Callback::from(move |_: MouseEvent| h.set(!*h)) }}>
+                            { format!("History ({})", state.history.entries.len()) }
+                        </button>
                         <button class="button small" data-testid="share-job" onclick={on_share}
                             title="A link that opens this job (its text and settings, never your data)">
                             {"Share"}
@@ -625,11 +664,22 @@ pub fn App() -> Html {
                             {"Export to Spark"}
                         </button>
                     </div>
+                    if *history_open {
+                        <HistoryPanel history={state.history.clone()} on_open={on_history_open}
+                            on_clear={dispatcher.to_callback().reform(|_: ()| Action::ClearHistory)}
+                            on_close={{ let h = history_open.clone(); Callback::from(move |_: ()| h.set(false)) }} />
+                    }
                     { match state.mode {
                         EditorMode::Sql => html! {
+                            <>
+                            <EditorTabs tabs={state.tabs.clone()}
+                                on_switch={dispatcher.to_callback().reform(Action::SwitchTab)}
+                                on_close={dispatcher.to_callback().reform(Action::CloseTab)}
+                                on_new={dispatcher.to_callback().reform(|_: ()| Action::NewTab)} />
                             <CodeEditor language={Language::Sql} value={state.sql.clone()} tables={state.tables.clone()}
                                 on_change={on_sql_change} on_run={on_run} on_stop={on_stop.clone()}
                                 can_run={state.can_run()} running={state.query_running()} />
+                            </>
                         },
                         EditorMode::PySpark => html! {
                             <CodeEditor language={Language::Python} value={state.program.clone()} tables={state.tables.clone()}

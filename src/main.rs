@@ -7,6 +7,7 @@ mod engine_client;
 mod event_log;
 mod files;
 mod format;
+mod history;
 mod job_progress;
 mod job_runner;
 mod lake;
@@ -22,6 +23,7 @@ mod sql;
 mod state;
 mod storage;
 mod stream;
+mod tabs;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

@@ -11,9 +11,11 @@ use kiln_protocol::{
 };
 use yew::Reducible;
 
+use crate::history::History;
 use crate::job_progress::JobProgress;
 use crate::job_runner::{RunSettings, SettingChange};
 use crate::program_run::ProgramRun;
+use crate::tabs::Tabs;
 
 pub const PAGE_SIZE: u64 = 100;
 
@@ -377,6 +379,22 @@ pub struct AppState {
     pub shared_url: Option<String>,
     /// The last result written into a folder rather than kept.
     pub written: Option<WrittenResult>,
+    /// Every run, newest first (kept across reloads).
+    pub history: Rc<History>,
+    /// The SQL editor's tabs; the open one's text and result are `sql` and `result`.
+    pub tabs: Rc<Tabs>,
+}
+
+/// Now, in ms since the epoch (0 off the browser, where the reducer's tests run).
+fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
 }
 
 /// The views of a job, one at a time.
@@ -428,6 +446,11 @@ pub enum Action {
     DismissRejected,
     /// Events of the running job, in order.
     JobEvents(Vec<JobEvent>),
+    /// A new, empty SQL tab, opened.
+    NewTab,
+    SwitchTab(usize),
+    CloseTab(usize),
+    ClearHistory,
     Settings(SettingChange),
     /// Opens a stage's page, or closes it when it is the open one.
     SelectStage(usize),
@@ -490,6 +513,8 @@ impl AppState {
             stream: None,
             shared_url: None,
             written: None,
+            history: Rc::new(History::default()),
+            tabs: Rc::new(Tabs::new(sql.clone())),
             settings,
             jobs: Vec::new(),
             shown_job: None,
@@ -616,13 +641,26 @@ impl AppState {
             Action::EngineRestarting => self.engine = Engine::Loading,
             Action::Sent { id, pending } => {
                 match &pending {
-                    Pending::Query { .. } => {
+                    Pending::Query { sql } => {
+                        Rc::make_mut(&mut self.history).started(id, "sql", sql, now_ms());
+                        Rc::make_mut(&mut self.tabs).running = Some(self.tabs.active_id());
                         self.error = None;
                         self.view = View::Results;
                         self.program_run = None;
                         self.written = None;
                     }
                     Pending::Program => {
+                        let (kind, text) = match self.mode {
+                            EditorMode::Pipeline => (
+                                "pipeline",
+                                self.pipeline
+                                    .to_pyspark()
+                                    .map(|p| p.text)
+                                    .unwrap_or_default(),
+                            ),
+                            _ => ("pyspark", self.program.clone()),
+                        };
+                        Rc::make_mut(&mut self.history).started(id, kind, &text, now_ms());
                         self.error = None;
                         self.program_run = None;
                     }
@@ -650,6 +688,34 @@ impl AppState {
             }
             Action::ShowView(view) => self.view = view,
             Action::SqlChanged(sql) => self.sql = sql,
+            Action::NewTab => {
+                self.park_tab();
+                let at = Rc::make_mut(&mut self.tabs).add(String::new());
+                self.open_tab(at);
+            }
+            Action::SwitchTab(at) => {
+                if at != self.tabs.active && at < self.tabs.list.len() {
+                    self.park_tab();
+                    self.open_tab(at);
+                }
+            }
+            Action::CloseTab(at) => {
+                if self.tabs.list.len() > 1 && at < self.tabs.list.len() {
+                    let active = self.tabs.active;
+                    let tabs = Rc::make_mut(&mut self.tabs);
+                    tabs.list.remove(at);
+                    if at < active {
+                        tabs.active = active - 1;
+                    } else if at == active {
+                        let next = at.min(tabs.list.len() - 1);
+                        tabs.active = next;
+                        self.sql = tabs.list[next].sql.clone();
+                        self.result = tabs.list[next].result.clone();
+                        self.error = None;
+                    }
+                }
+            }
+            Action::ClearHistory => self.history = Rc::new(History::default()),
             Action::ShowError(error) => self.error = Some(ShownError { error, sql: None }),
             Action::DismissError => self.error = None,
             Action::DismissRejected => self.rejected.clear(),
@@ -747,8 +813,36 @@ impl AppState {
         }
     }
 
+    /// The open tab's text and result, put back in its tab before another opens.
+    fn park_tab(&mut self) {
+        let (sql, result) = (self.sql.clone(), self.result.take());
+        let tabs = Rc::make_mut(&mut self.tabs);
+        if let Some(tab) = tabs.list.get_mut(tabs.active) {
+            tab.sql = sql;
+            tab.result = result;
+        }
+    }
+
+    fn open_tab(&mut self, at: usize) {
+        let tabs = Rc::make_mut(&mut self.tabs);
+        tabs.active = at;
+        self.sql = tabs.list[at].sql.clone();
+        self.result = tabs.list[at].result.clone();
+        self.mode = EditorMode::Sql;
+        self.view = View::Results;
+        self.error = None;
+        self.offered_sql = None;
+    }
+
     /// Whatever was in flight died with the worker, and so did the result it held.
     fn worker_gone(&mut self) {
+        Rc::make_mut(&mut self.history).interrupted();
+        Rc::make_mut(&mut self.tabs).running = None;
+        for tab in &mut Rc::make_mut(&mut self.tabs).list {
+            if let Some(result) = &mut tab.result {
+                Rc::make_mut(result).detached = true;
+            }
+        }
         self.in_flight.clear();
         if let Some(run) = &mut self.program_run {
             Rc::make_mut(run).stop();
@@ -803,6 +897,20 @@ impl AppState {
                     Some(Pending::Query { sql }) => {
                         result.sql = Some(sql.clone());
                         result.job_id = self.jobs.last().map(|j| j.job_id);
+                        Rc::make_mut(&mut self.history).succeeded(
+                            id,
+                            Some(result.summary.total_rows),
+                            Some(result.summary.elapsed_ms),
+                        );
+                        // A query run from a tab that is not open any more lands in its tab.
+                        let tabs = Rc::make_mut(&mut self.tabs);
+                        let owner = tabs.running.take();
+                        if let Some(owner) = owner.filter(|o| *o != tabs.active_id()) {
+                            if let Some(at) = tabs.index_of(owner) {
+                                tabs.list[at].result = Some(Rc::new(result));
+                            }
+                            return;
+                        }
                     }
                     Some(Pending::ProgramJob { job_id }) => result.job_id = Some(*job_id),
                     _ => {}
@@ -811,6 +919,7 @@ impl AppState {
                 self.view = View::Results;
             }
             ResponseBody::ProgramPlanned { steps } => {
+                Rc::make_mut(&mut self.history).succeeded(id, None, None);
                 self.program_run = Some(Rc::new(ProgramRun::new(&steps)));
             }
             ResponseBody::ProgramDescribed { schemas } => {
@@ -891,6 +1000,12 @@ impl AppState {
                 if matches!(pending, Some(Pending::Replay | Pending::Quiet)) {
                     return;
                 }
+                if self.history.is_running(id) {
+                    Rc::make_mut(&mut self.history).failed(id, &error.message);
+                }
+                if matches!(pending, Some(Pending::Query { .. })) {
+                    Rc::make_mut(&mut self.tabs).running = None;
+                }
                 // A profile that failed says so in the header; the result stands.
                 if let (Some(Pending::Profile { result_id }), Some(result)) =
                     (&pending, &mut self.result)
@@ -904,7 +1019,12 @@ impl AppState {
                     (&pending, &mut self.result)
                     && result.result_id == *result_id
                 {
-                    Rc::make_mut(result).requested.remove(offset);
+                    // The engine let it go (it keeps the last few results): the rows
+                    // here stay, and the header says the rest needs a new run.
+                    let result = Rc::make_mut(result);
+                    result.requested.remove(offset);
+                    result.detached = true;
+                    return;
                 }
                 match &pending {
                     Some(Pending::ProgramJob { job_id }) => {

@@ -121,3 +121,38 @@ pub fn save_schedule(s: &crate::schedule::ScheduleState) {
     });
     save(SCHEDULE_KEY, &v.to_string())
 }
+
+const TABS_KEY: &str = "kiln.tabs";
+const HISTORY_KEY: &str = "kiln.history";
+
+/// A tab's saved result beyond this many bytes of JSON is left out (its text stays):
+/// localStorage holds about 5 MB for the whole page.
+const MAX_TABS_JSON: usize = 1 << 20;
+
+pub fn load_tabs() -> Option<crate::tabs::SavedTabs> {
+    serde_json::from_str(&load(TABS_KEY)?).ok()
+}
+
+pub fn save_tabs(tabs: &crate::tabs::SavedTabs) {
+    let Ok(mut json) = serde_json::to_string(tabs) else {
+        return;
+    };
+    if json.len() > MAX_TABS_JSON {
+        let mut lean = tabs.clone();
+        for tab in &mut lean.tabs {
+            tab.result = None;
+        }
+        json = serde_json::to_string(&lean).unwrap_or_default();
+    }
+    save(TABS_KEY, &json)
+}
+
+pub fn load_history() -> Option<crate::history::History> {
+    serde_json::from_str(&load(HISTORY_KEY)?).ok()
+}
+
+pub fn save_history(history: &crate::history::History) {
+    if let Ok(json) = serde_json::to_string(history) {
+        save(HISTORY_KEY, &json)
+    }
+}

@@ -45,8 +45,9 @@ struct Window {
 }
 
 impl Window {
-    fn new(total_rows: u64, header_h: f64) -> Self {
-        let visible = ((VIEW_H - header_h) / ROW_H).floor() as u64;
+    /// The viewport grows by the profiles' row, so as many rows show with it as without.
+    fn new(total_rows: u64) -> Self {
+        let visible = ((VIEW_H - HEADER_H) / ROW_H).floor() as u64;
         let max_first = total_rows.saturating_sub(visible);
         Self {
             visible,
@@ -95,8 +96,9 @@ pub fn ResultTable(props: &Props) -> Html {
     // The profiles' row is there from the start (filled in when they arrive), so the
     // rows do not jump when it does.
     let profiled = total > 0;
-    let header_h = HEADER_H + if profiled { PROFILE_H } else { 0.0 };
-    let window = Window::new(total, header_h);
+    let extra_h = if profiled { PROFILE_H } else { 0.0 };
+    let view_h = VIEW_H + extra_h;
+    let window = Window::new(total);
     let scroll_top = use_state(|| 0.0_f64);
     let scroller = use_node_ref();
     let spacer = use_node_ref();
@@ -281,17 +283,18 @@ pub fn ResultTable(props: &Props) -> Html {
         let widths: Vec<_> = (*widths).clone();
         let layout = (
             window.range.to_bits(),
+            view_h.to_bits(),
             table_width,
             *scroll_top,
             widths.clone(),
         );
         use_effect_with(layout, move |_| {
-            set_style(&scroller, &format!("height: {VIEW_H}px"));
+            set_style(&scroller, &format!("height: {view_h}px"));
             set_style(
                 &spacer,
                 &format!(
                     "height: {}px; width: {table_width}px",
-                    VIEW_H + window.range
+                    view_h + window.range
                 ),
             );
             set_style(
@@ -439,19 +442,19 @@ mod tests {
 
     #[test]
     fn the_scrollbar_reaches_the_last_row_of_any_result() {
-        let small = Window::new(100, HEADER_H);
+        let small = Window::new(100);
         assert_eq!(small.first_row(0.0), 0);
         assert_eq!(small.first_row(small.scroll_top_of(40)), 40);
         assert_eq!(small.first_row(small.range), small.max_first);
         assert_eq!(small.range, small.max_first as f64 * ROW_H);
 
-        let huge = Window::new(50_000_000, HEADER_H);
+        let huge = Window::new(50_000_000);
         assert_eq!(huge.range, MAX_SCROLL_H, "capped below the browser's limit");
         assert_eq!(huge.first_row(huge.range), 50_000_000 - huge.visible);
         let middle = huge.scroll_top_of(25_000_000);
         assert_eq!(huge.first_row(middle), 25_000_000);
 
-        let empty = Window::new(0, HEADER_H);
+        let empty = Window::new(0);
         assert_eq!((empty.first_row(10.0), empty.range), (0, 0.0));
     }
 }

@@ -50,7 +50,8 @@ test('a file opened, in the explorer', async () => {
 
 test('a result with its job\'s stages, plans and timeline', async () => {
   await runSql(page, 'SELECT payment_type, count(*) AS n FROM yellow_tripdata_2024_01 GROUP BY payment_type ORDER BY n DESC');
-  await audit('result and stages');
+  await page.locator('[data-testid=profile-row][data-state=ready]').waitFor();
+  await audit('result with profiles, and stages');
   await page.getByRole('button', { name: /^Stage 0 · / }).click();
   await audit('stage page');
   await showJobView(page, 'plans');
@@ -64,6 +65,10 @@ test('a result with its job\'s stages, plans and timeline', async () => {
 test('the job settings unfolded, the PySpark editor and the pipeline builder', async () => {
   await page.getByText('Job settings', { exact: true }).click();
   await audit('job settings');
+  await page.getByRole('button', { name: 'New query tab' }).click();
+  await page.getByRole('button', { name: /^History/ }).click();
+  await audit('query tabs and history');
+  await page.getByRole('button', { name: 'Close the history' }).click();
   await page.getByRole('tab', { name: 'PySpark' }).click();
   await audit('pyspark editor');
   await page.getByRole('tab', { name: 'Pipeline' }).click();

@@ -271,7 +271,8 @@ export async function readAllRows(page) {
       if (seen.size >= total) break;
       const first = t.dataset.firstRow;
       const top = scroller.scrollTop;
-      scroller.scrollTop = top + scroller.clientHeight - 80;
+      // A screen of rows less one: what shows below the header (names and profiles).
+      scroller.scrollTop = top + scroller.clientHeight - scroller.querySelector('thead').offsetHeight - 26;
       if (scroller.scrollTop <= top) throw new Error(`the table stopped scrolling with ${seen.size} of ${total} rows seen`);
       t = await shown((tb) => tb.dataset.firstRow !== first);
     }
