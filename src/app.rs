@@ -17,6 +17,7 @@ use crate::components::history_panel::HistoryPanel;
 use crate::components::job_panel::{self, JobPanel};
 use crate::components::lake_panel::LakePanel;
 use crate::components::pipeline_builder::PipelineBuilder;
+use crate::components::resize_handle::{Axis, ResizeHandle};
 use crate::components::result_save::ResultSave;
 use crate::components::result_table::ResultTable;
 use crate::components::spark_export::SparkExport;
@@ -112,6 +113,29 @@ pub fn App() -> Html {
         |(tabs, sql, result)| storage::save_tabs(&tabs.saved(sql, result.as_deref())),
     );
     let history_open = use_state_eq(|| false);
+    // Panel sizes, dragged by their handles; the workspace's grid reads them as custom
+    // properties set through the CSSOM (the page's CSP refuses style attributes).
+    let layout = use_state_eq(|| storage::load_layout().unwrap_or_default());
+    use_effect_with(*layout, |l| storage::save_layout(l));
+    let workspace_ref = use_node_ref();
+    {
+        let workspace_ref = workspace_ref.clone();
+        use_effect_with(*layout, move |l| {
+            if let Some(el) = workspace_ref.cast::<web_sys::HtmlElement>() {
+                let style = el.style();
+                let _ = style.set_property("--sidebar-w", &format!("{}px", l.sidebar));
+                let _ = style.set_property("--workshop-w", &format!("{}px", l.workshop));
+            }
+        });
+    }
+    let resize = |apply: fn(&mut storage::Layout, f64)| {
+        let layout = layout.clone();
+        Callback::from(move |v: f64| {
+            let mut next = *layout;
+            apply(&mut next, v);
+            layout.set(next);
+        })
+    };
 
     // The workshop panel: closed, or open on a tab; the lesson step and the steps done.
     let workshop = use_state_eq(|| None::<WorkshopTab>);
@@ -630,13 +654,16 @@ pub fn App() -> Html {
                 <CrashBanner message={message} on_restart={on_restart} />
             }
             <div class={classes!("workspace", workshop.is_some().then_some("with-workshop"))}
-                data-lesson-focus={lesson_focus.unwrap_or_default()}>
+                data-lesson-focus={lesson_focus.unwrap_or_default()} ref={workspace_ref}>
                 <aside class="sidebar">
                     <TableList tables={state.tables.clone()} selected={state.selected.clone()}
                         rejected={state.rejected.clone()} on_select={on_select}
                         on_rename={on_rename} on_remove={on_remove} on_export={on_export}
                         on_dismiss_rejected={on_dismiss_rejected} />
                 </aside>
+                <ResizeHandle axis={Axis::Columns} value={layout.sidebar} min={180.0} max={640.0}
+                    label="Width of the tables panel" testid="resize-sidebar"
+                    on_change={resize(|l, v| l.sidebar = v)} />
                 <main class="main">
                     <div class="editor-modes">
                         <div class="tab-group" role="tablist" aria-label="Job editor">
@@ -750,7 +777,10 @@ pub fn App() -> Html {
                                 Some(result) => html! {
                                     <>
                                     <ResultSave result={result.clone()} tasks={result_tasks} on_save={on_save_result} />
-                                    <ResultTable result={result} on_fetch={on_fetch} on_filter={on_profile_filter} />
+                                    <ResultTable result={result} on_fetch={on_fetch} on_filter={on_profile_filter} height={layout.result} />
+                                    <ResizeHandle axis={Axis::Rows} value={layout.result} min={160.0} max={2400.0}
+                                        label="Height of the result table" testid="resize-result"
+                                        on_change={resize(|l, v| l.result = v)} />
                                     </>
                                 },
                                 None if state.query_running() => html! {
@@ -791,6 +821,11 @@ pub fn App() -> Html {
                     </div>
                     </div>
                 </main>
+                if workshop.is_some() {
+                    <ResizeHandle axis={Axis::Columns} value={layout.workshop} min={280.0} max={900.0}
+                        direction={-1.0} label="Width of the workshop panel" testid="resize-workshop"
+                        on_change={resize(|l, v| l.workshop = v)} />
+                }
                 if let Some(tab) = *workshop {
                     <Workshop tab={tab} on_tab={{ let w = workshop.clone(); Callback::from(move |t| w.set(Some(t))) }}
                         on_close={{ let w = workshop.clone(); Callback::from(move |_| w.set(None)) }}

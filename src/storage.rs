@@ -156,3 +156,34 @@ pub fn save_history(history: &crate::history::History) {
         save(HISTORY_KEY, &json)
     }
 }
+
+const LAYOUT_KEY: &str = "kiln.layout";
+
+/// The panels' sizes, as the person last dragged them, in px.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    pub sidebar: f64,
+    pub workshop: f64,
+    /// The result table's viewport (the profiles' row comes on top).
+    pub result: f64,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            sidebar: 290.0,
+            workshop: 400.0,
+            result: 440.0,
+        }
+    }
+}
+
+pub fn load_layout() -> Option<Layout> {
+    serde_json::from_str(&load(LAYOUT_KEY)?).ok()
+}
+
+pub fn save_layout(layout: &Layout) {
+    if let Ok(json) = serde_json::to_string(layout) {
+        save(LAYOUT_KEY, &json)
+    }
+}

@@ -17,6 +17,7 @@ pub mod lesson_view;
 pub mod number_field;
 pub mod pipeline_builder;
 pub mod plan_view;
+pub mod resize_handle;
 pub mod result_save;
 pub mod result_table;
 pub mod schedule_view;

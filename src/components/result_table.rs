@@ -16,8 +16,8 @@ use crate::state::{ProfileState, QueryResult};
 /// Height of one row, in px (the stylesheet gives rows exactly this height).
 const ROW_H: f64 = 26.0;
 const HEADER_H: f64 = 40.0;
-/// Height of the scrolling viewport, in px.
-const VIEW_H: f64 = 440.0;
+/// Height of the scrolling viewport, in px, unless resized.
+pub const VIEW_H: f64 = 440.0;
 /// Browsers cap an element's height (Chromium near 33 million px): past this, the
 /// scrollbar maps onto the rows proportionally instead of a row per 26 px.
 const MAX_SCROLL_H: f64 = 8_000_000.0;
@@ -31,6 +31,9 @@ pub struct Props {
     /// A profile bar's condition, to filter the result by (only for SQL results).
     #[prop_or_default]
     pub on_filter: Option<Callback<String>>,
+    /// The viewport's height in px (the person can drag it).
+    #[prop_or(VIEW_H)]
+    pub height: f64,
 }
 
 /// Which rows a scroll position shows, and how the scrollbar maps onto them.
@@ -45,9 +48,10 @@ struct Window {
 }
 
 impl Window {
-    /// The viewport grows by the profiles' row, so as many rows show with it as without.
-    fn new(total_rows: u64) -> Self {
-        let visible = ((VIEW_H - HEADER_H) / ROW_H).floor() as u64;
+    /// `view_h` without the profiles' row: the viewport grows by it, so as many rows
+    /// show with it as without.
+    fn new(total_rows: u64, view_h: f64) -> Self {
+        let visible = (((view_h - HEADER_H) / ROW_H).floor() as u64).max(1);
         let max_first = total_rows.saturating_sub(visible);
         Self {
             visible,
@@ -97,8 +101,8 @@ pub fn ResultTable(props: &Props) -> Html {
     // rows do not jump when it does.
     let profiled = total > 0;
     let extra_h = if profiled { PROFILE_H } else { 0.0 };
-    let view_h = VIEW_H + extra_h;
-    let window = Window::new(total);
+    let view_h = props.height + extra_h;
+    let window = Window::new(total, props.height);
     let scroll_top = use_state(|| 0.0_f64);
     let scroller = use_node_ref();
     let spacer = use_node_ref();
@@ -442,19 +446,19 @@ mod tests {
 
     #[test]
     fn the_scrollbar_reaches_the_last_row_of_any_result() {
-        let small = Window::new(100);
+        let small = Window::new(100, VIEW_H);
         assert_eq!(small.first_row(0.0), 0);
         assert_eq!(small.first_row(small.scroll_top_of(40)), 40);
         assert_eq!(small.first_row(small.range), small.max_first);
         assert_eq!(small.range, small.max_first as f64 * ROW_H);
 
-        let huge = Window::new(50_000_000);
+        let huge = Window::new(50_000_000, VIEW_H);
         assert_eq!(huge.range, MAX_SCROLL_H, "capped below the browser's limit");
         assert_eq!(huge.first_row(huge.range), 50_000_000 - huge.visible);
         let middle = huge.scroll_top_of(25_000_000);
         assert_eq!(huge.first_row(middle), 25_000_000);
 
-        let empty = Window::new(0);
+        let empty = Window::new(0, VIEW_H);
         assert_eq!((empty.first_row(10.0), empty.range), (0, 0.0));
     }
 }
