@@ -116,7 +116,7 @@ pub fn App() -> Html {
     // Panel sizes, dragged by their handles; the workspace's grid reads them as custom
     // properties set through the CSSOM (the page's CSP refuses style attributes).
     let layout = use_state_eq(|| storage::load_layout().unwrap_or_default());
-    use_effect_with(*layout, |l| storage::save_layout(l));
+    use_effect_with(*layout, storage::save_layout);
     let workspace_ref = use_node_ref();
     {
         let workspace_ref = workspace_ref.clone();
