@@ -1,4 +1,8 @@
 //! Layout and wiring: the state, the engine client, and the components between them.
+//!
+//! Longer than 800 lines: this is the page's layout and the wiring of every view's
+//! callbacks to the engine client and the reducer, one after another; the views
+//! themselves are in `components/`.
 
 use kiln_protocol::{ExportTarget, UserError};
 use yew::prelude::*;
@@ -24,15 +28,17 @@ use crate::components::spark_export::SparkExport;
 use crate::components::status_bar::StatusBar;
 use crate::components::table_list::TableList;
 use crate::components::workshop::{Workshop, WorkshopTab};
+use crate::editors::sql;
 use crate::engine_client::EngineClient;
 use crate::engine_client::RunSpec;
-use crate::files::PickedFile;
-use crate::job_runner::RunSettings;
-use crate::job_runner::SettingChange;
+use crate::jobs::runner::RunSettings;
+use crate::jobs::runner::SettingChange;
 use crate::lessons::LESSONS;
-use crate::save::Destination;
 use crate::state::{Action, AppState, DEFAULT_SQL, EditorMode, Engine, View};
-use crate::{download, share, sql, storage};
+use crate::storage;
+use crate::storage::files::PickedFile;
+use crate::storage::save::Destination;
+use crate::storage::{download, share};
 
 /// One worker per core, as the browser counts them.
 fn default_workers() -> usize {
@@ -54,7 +60,7 @@ pub fn App() -> Html {
             settings,
         );
         // The tabs as they were: texts, and results' first rows (their engine is new).
-        if let Some(tabs) = storage::load_tabs().and_then(crate::tabs::Tabs::restore) {
+        if let Some(tabs) = storage::load_tabs().and_then(crate::editors::tabs::Tabs::restore) {
             let open = &tabs.list[tabs.active];
             state.sql = open.sql.clone();
             state.result = open.result.clone();
@@ -426,7 +432,7 @@ pub fn App() -> Html {
     };
     let on_run_intervals = {
         let (client, spec) = (client.clone(), run_spec.clone());
-        Callback::from(move |intervals: Vec<crate::schedule::Interval>| {
+        Callback::from(move |intervals: Vec<crate::workshop::schedule::Interval>| {
             client.run_intervals(spec.clone(), intervals)
         })
     };
@@ -436,7 +442,7 @@ pub fn App() -> Html {
     };
     let on_stream = {
         let client = client.clone();
-        Callback::from(move |spec: crate::stream::StreamSpec| client.run_stream(spec))
+        Callback::from(move |spec: crate::workshop::stream::StreamSpec| client.run_stream(spec))
     };
     let on_lesson_load = {
         let (client, dispatch, workshop) =
@@ -474,10 +480,10 @@ pub fn App() -> Html {
                 workshop.set(Some(WorkshopTab::Schedule));
                 let mut s = (*schedule).clone();
                 s.service = "yellow".into();
-                s.cadence = crate::schedule::Cadence::Monthly;
+                s.cadence = crate::workshop::schedule::Cadence::Monthly;
                 dispatch.emit(Action::Schedule(s.clone()));
-                let range = crate::schedule::parse_time(&s.backfill_from)
-                    .zip(crate::schedule::parse_time(&s.backfill_to))
+                let range = crate::workshop::schedule::parse_time(&s.backfill_from)
+                    .zip(crate::workshop::schedule::parse_time(&s.backfill_to))
                     .map(|(from, to)| s.cadence.intervals(from, to, 100))
                     .unwrap_or_default();
                 let spec = RunSpec {
@@ -536,7 +542,7 @@ pub fn App() -> Html {
             if let Err(e) = download::save(&bytes, &name, "application/json") {
                 dispatch.emit(Action::ShowError(UserError {
                     context: format!("saving {name}"),
-                    message: crate::engine_client::describe(&e),
+                    message: crate::js::describe(&e),
                     location: None,
                 }));
             }
@@ -550,7 +556,7 @@ pub fn App() -> Html {
                 let name = file.name();
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
                 let events = text
-                    .map_err(|e| crate::engine_client::describe(&e))
+                    .map_err(|e| crate::js::describe(&e))
                     .and_then(|t| job_panel::parse_events(&t.as_string().unwrap_or_default()))
                     .map_err(|message| UserError {
                         context: format!("loading the event log {name}"),

@@ -39,7 +39,7 @@ pub struct Lesson {
     pub answer: fn(&AppState) -> Option<f64>,
 }
 
-fn last_job(s: &AppState) -> Option<&crate::job_progress::JobProgress> {
+fn last_job(s: &AppState) -> Option<&crate::jobs::progress::JobProgress> {
     s.jobs
         .iter()
         .rev()
@@ -245,7 +245,7 @@ pub const LESSONS: &[Lesson] = &[
                 .entries
                 .iter()
                 .find_map(|e| match &e.kind {
-                    crate::program_run::EntryKind::Job { write: Some(w), .. } => {
+                    crate::jobs::program_run::EntryKind::Job { write: Some(w), .. } => {
                         Some(w.file_count as f64)
                     }
                     _ => None,
@@ -318,7 +318,7 @@ pub const LESSONS: &[Lesson] = &[
                 s.schedule
                     .runs
                     .iter()
-                    .filter(|r| r.status == crate::schedule::RunStatus::Succeeded)
+                    .filter(|r| r.status == crate::workshop::schedule::RunStatus::Succeeded)
                     .count() as f64,
             )
         },

@@ -11,8 +11,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, HtmlCanvasElement, HtmlImageElement, HtmlSelectElement, Url};
 use yew::prelude::*;
 
-use crate::download;
-use crate::state::QueryResult;
+use crate::result::QueryResult;
+use crate::storage::download;
 
 const W: f64 = 880.0;
 const H: f64 = 380.0;
@@ -505,7 +505,7 @@ pub fn Chart(props: &Props) -> Html {
             } else {
                 save_svg(&element, &name)
             };
-            save_error.set(saved.err().map(|e| crate::engine_client::describe(&e)));
+            save_error.set(saved.err().map(|e| crate::js::describe(&e)));
         })
     };
     let drawn = result

@@ -9,9 +9,9 @@ use kiln_protocol::TableSummary;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use crate::sql::complete::{Completion, complete};
-use crate::sql::highlight::{TokenKind, tokenize};
-use crate::sql::{byte_to_utf16, line_col, utf16_to_byte};
+use crate::editors::sql::complete::{Completion, complete};
+use crate::editors::sql::highlight::{TokenKind, tokenize};
+use crate::editors::sql::{byte_to_utf16, line_col, utf16_to_byte};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Language {
@@ -90,7 +90,7 @@ pub fn CodeEditor(props: &Props) -> Html {
         (props.value.clone(), language),
         |(v, language)| match language {
             Language::Sql => tokenize(v),
-            Language::Python => crate::python::tokenize(v),
+            Language::Python => crate::editors::python::tokenize(v),
         },
     );
 

@@ -8,8 +8,8 @@ use kiln_protocol::{ExportTarget, JobId, UserError};
 use yew::prelude::*;
 
 use crate::format::{elapsed_ms, group_digits};
-use crate::program_run::{CONSOLE_ROWS, EntryKind, JobStatus, ProgramRun};
-use crate::save::{self, Destination};
+use crate::jobs::program_run::{CONSOLE_ROWS, EntryKind, JobStatus, ProgramRun};
+use crate::storage::save::{self, Destination};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

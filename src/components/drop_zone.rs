@@ -4,8 +4,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
-use crate::engine_client::describe;
-use crate::files::{Dropped, PickedFile, take_drop, walk};
+use crate::js::describe;
+use crate::storage::files::{Dropped, PickedFile, take_drop, walk};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

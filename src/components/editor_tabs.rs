@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use crate::tabs::Tabs;
+use crate::editors::tabs::Tabs;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

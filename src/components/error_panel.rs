@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use crate::sql::location::mark;
+use crate::editors::sql::location::mark;
 use crate::state::ShownError;
 
 #[derive(Properties, PartialEq)]
@@ -29,14 +29,14 @@ pub fn ErrorPanel(props: &Props) -> Html {
                 <button class="icon-button" title="Dismiss" aria-label="Dismiss error" onclick={dismiss}>{"×"}</button>
             </div>
             <pre class="error-message" data-testid="error-message">{ error.message.clone() }</pre>
-            if error.context == crate::job_runner::RESULT_TOO_LARGE && props.error.sql.is_some() {
+            if error.context == crate::jobs::runner::RESULT_TOO_LARGE && props.error.sql.is_some() {
                 <div class="error-actions">
                     <button class="button small primary" data-testid="write-to-folder"
                         onclick={{
                             let on = props.on_write_to_folder.clone();
                             Callback::from(move |_: MouseEvent| {
                                 // The picker opens inside the click, or not at all.
-                                if let Ok(promise) = crate::save::pick_folder() {
+                                if let Ok(promise) = crate::storage::save::pick_folder() {
                                     on.emit(promise);
                                 }
                             })

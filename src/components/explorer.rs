@@ -29,7 +29,7 @@ pub fn Explorer(props: &Props) -> Html {
     } else {
         FILES_SHOWN
     };
-    let first_rows = crate::sql::starter::first_rows(table);
+    let first_rows = crate::editors::sql::starter::first_rows(table);
     let on_first_rows = {
         let (on_query, sql) = (props.on_query.clone(), first_rows.clone());
         Callback::from(move |_: MouseEvent| on_query.emit(sql.clone()))

@@ -4,7 +4,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::files::{PickedFile, from_file_list};
+use crate::storage::files::{PickedFile, from_file_list};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

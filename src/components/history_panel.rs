@@ -6,8 +6,8 @@ use std::rc::Rc;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::editors::history::{History, HistoryEntry};
 use crate::format::{elapsed_ms, group_digits};
-use crate::history::{History, HistoryEntry};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -15,8 +15,8 @@ use crate::components::stage_dag::StageDag;
 use crate::components::stage_page::StagePage;
 use crate::components::timeline::Timeline;
 use crate::format::{compact, elapsed_ms, human_bytes};
-use crate::job_progress::{JobProgress, JobStatus};
-use crate::job_runner::{RunSettings, SettingChange};
+use crate::jobs::progress::{JobProgress, JobStatus};
+use crate::jobs::runner::{RunSettings, SettingChange};
 use crate::state::JobView;
 
 #[derive(Properties, PartialEq)]

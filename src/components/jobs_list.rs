@@ -6,7 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::format::{elapsed_ms, group_digits, human_bytes};
-use crate::job_progress::JobProgress;
+use crate::jobs::progress::JobProgress;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

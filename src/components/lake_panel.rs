@@ -8,8 +8,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::format::{group_digits, human_bytes, parse_rows};
-use crate::lake::{LakePhase, LakeStatus};
-use crate::save;
+use crate::storage::save;
+use crate::workshop::lake::{LakePhase, LakeStatus};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
 use crate::format::{elapsed_ms, group_digits, human_bytes};
-use crate::job_progress::JobProgress;
+use crate::jobs::progress::JobProgress;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {

@@ -11,8 +11,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::format::{group_digits, human_bytes};
-use crate::save::{self, Destination};
-use crate::state::QueryResult;
+use crate::result::QueryResult;
+use crate::storage::save::{self, Destination};
 
 /// Files under this size, on average, are "small files" a reader pays per file for.
 const SMALL_FILE_BYTES: u64 = 1 << 20;

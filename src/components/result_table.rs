@@ -11,7 +11,7 @@ use yew::prelude::*;
 
 use crate::components::column_profile::{ColumnProfileCell, PROFILE_H};
 use crate::format::{elapsed_ms, group_digits};
-use crate::state::{ProfileState, QueryResult};
+use crate::result::{ProfileState, QueryResult};
 
 /// Height of one row, in px (the stylesheet gives rows exactly this height).
 const ROW_H: f64 = 26.0;

@@ -8,7 +8,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::format::group_digits;
-use crate::schedule::{Cadence, Interval, ScheduleState, parse_time, timestamp, used};
+use crate::workshop::schedule::{Cadence, Interval, ScheduleState, parse_time, timestamp, used};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

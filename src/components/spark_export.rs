@@ -4,8 +4,8 @@
 use kiln_protocol::SparkScripts;
 use yew::prelude::*;
 
-use crate::download;
 use crate::state::SparkExportView;
+use crate::storage::download;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -46,10 +46,7 @@ pub fn SparkExport(props: &Props) -> Html {
                 Callback::from(move |_: MouseEvent| {
                     let bytes = js_sys::Uint8Array::from(text.as_bytes());
                     if let Err(e) = download::save(&bytes, &file, mime) {
-                        on_error.emit(format!(
-                            "saving {file}: {}",
-                            crate::engine_client::describe(&e)
-                        ));
+                        on_error.emit(format!("saving {file}: {}", crate::js::describe(&e)));
                     }
                 })
             };

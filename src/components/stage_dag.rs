@@ -7,7 +7,7 @@ use kiln_protocol::{StageGraph, StageOutput};
 use yew::prelude::*;
 
 use crate::format::compact;
-use crate::job_progress::{JobProgress, JobStatus, StageProgress};
+use crate::jobs::progress::{JobProgress, JobStatus, StageProgress};
 
 const BOX_W: f64 = 230.0;
 const GAP_X: f64 = 90.0;

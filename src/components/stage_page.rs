@@ -8,7 +8,7 @@ use kiln_protocol::{JobEvent, TaskMetrics, WorkerId};
 use yew::prelude::*;
 
 use crate::format::{elapsed_ms, group_digits, human_bytes};
-use crate::job_progress::JobProgress;
+use crate::jobs::progress::JobProgress;
 
 /// A summary line: its name, the metric, and how a value of it is shown.
 type SummaryRow = (&'static str, fn(&TaskMetrics) -> f64, fn(f64) -> String);

@@ -9,8 +9,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::format::{elapsed_ms, group_digits};
-use crate::schedule::{parse_time, timestamp};
-use crate::stream::{StreamSpec, StreamState};
+use crate::workshop::schedule::{parse_time, timestamp};
+use crate::workshop::stream::{StreamSpec, StreamState};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {

@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use crate::components::stage_page::{Attempt, attempts};
 use crate::format::{elapsed_ms, group_digits};
-use crate::job_progress::JobProgress;
+use crate::jobs::progress::JobProgress;
 
 const WIDTH: f64 = 900.0;
 const LABEL: f64 = 80.0;

@@ -8,8 +8,8 @@ use yew::prelude::*;
 use crate::components::lesson_view::LessonView;
 use crate::components::schedule_view::ScheduleView;
 use crate::components::stream_view::StreamView;
-use crate::schedule::{Interval, ScheduleState};
-use crate::stream::{StreamSpec, StreamState};
+use crate::workshop::schedule::{Interval, ScheduleState};
+use crate::workshop::stream::{StreamSpec, StreamState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkshopTab {

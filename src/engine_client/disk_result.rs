@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::JsValue;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
 use super::{EngineClient, describe};
-use crate::job_runner::RunSettings;
+use crate::jobs::runner::RunSettings;
 use crate::state::{Action, WrittenResult};
 
 pub struct DiskResult {
@@ -84,7 +84,7 @@ impl EngineClient {
             let file =
                 web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), &name);
             let written = match file {
-                Ok(file) => crate::save::write_file(&root, &name, &file).await,
+                Ok(file) => crate::storage::save::write_file(&root, &name, &file).await,
                 Err(e) => Err(e),
             };
             if let Some(disk) = this.inner.borrow_mut().disk.as_mut() {
@@ -132,7 +132,7 @@ impl EngineClient {
             let marker = async {
                 let empty =
                     web_sys::File::new_with_u8_array_sequence(&js_sys::Array::new(), "_SUCCESS")?;
-                crate::save::write_file(&disk.root, "_SUCCESS", &empty).await
+                crate::storage::save::write_file(&disk.root, "_SUCCESS", &empty).await
             }
             .await;
             let error = disk

@@ -9,11 +9,11 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::File;
 
 use super::{EngineClient, describe, now_ms};
-use crate::files::PickedFile;
-use crate::lake::{LAKE_FOLDER, LakeBuild, LakePhase, LakeStatus, MANIFEST, Manifest};
-use crate::opfs;
-use crate::pool::PoolEvent;
+use crate::jobs::pool::PoolEvent;
 use crate::state::{Action, Pending};
+use crate::storage::files::PickedFile;
+use crate::storage::opfs;
+use crate::workshop::lake::{LAKE_FOLDER, LakeBuild, LakePhase, LakeStatus, MANIFEST, Manifest};
 
 impl EngineClient {
     /// Makes a sample lake; `keep` stores it in OPFS so a reload reopens it. Tables of
@@ -316,7 +316,7 @@ impl EngineClient {
         self.inner
             .borrow_mut()
             .opening
-            .insert(id, crate::save::Destination::Downloads);
+            .insert(id, crate::storage::save::Destination::Downloads);
         self.send(
             RequestBody::ZipFiles { root, paths },
             files,
@@ -333,7 +333,7 @@ impl EngineClient {
             let saved = async {
                 let root = wasm_bindgen_futures::JsFuture::from(promise).await?;
                 for (path, file) in &files {
-                    crate::save::write_file(&root, path, file).await?;
+                    crate::storage::save::write_file(&root, path, file).await?;
                 }
                 Ok::<(), JsValue>(())
             }

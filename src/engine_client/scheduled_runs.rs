@@ -14,11 +14,11 @@ use kiln_protocol::{
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use super::{EngineClient, describe};
-use crate::files::PickedFile;
-use crate::opfs;
-use crate::save::Destination;
-use crate::schedule::{Cadence, Interval, RunStatus, RunUpdate, render};
 use crate::state::{Action, Pending};
+use crate::storage::files::PickedFile;
+use crate::storage::opfs;
+use crate::storage::save::Destination;
+use crate::workshop::schedule::{Cadence, Interval, RunStatus, RunUpdate, render};
 
 /// Where scheduled jobs' outputs live in OPFS: `kiln-outputs/<name>/<partition>/`.
 pub const OUTPUTS_FOLDER: &str = "kiln-outputs";

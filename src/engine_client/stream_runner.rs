@@ -8,7 +8,7 @@ use kiln_protocol::RequestBody;
 
 use super::{EngineClient, job_options};
 use crate::state::{Action, Pending};
-use crate::stream::StreamSpec;
+use crate::workshop::stream::StreamSpec;
 
 /// Rows a stream's job hands back at once: every window of a micro-batch or of the
 /// whole range (a month of hourly windows is 744).

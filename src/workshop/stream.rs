@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use kiln_protocol::{ResultPage, ResultSummary};
 
-use crate::schedule::timestamp;
+use crate::workshop::schedule::timestamp;
 
 /// What to replay and how.
 #[derive(Clone, Debug, PartialEq)]
@@ -197,7 +197,7 @@ fn windows(page: &ResultPage) -> BTreeMap<String, Totals> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::parse_time;
+    use crate::workshop::schedule::parse_time;
 
     fn spec() -> StreamSpec {
         StreamSpec {

@@ -7,7 +7,7 @@ use js_sys::Uint8Array;
 use kiln_protocol::{FaultConfig, JobEvent, JobPlan, RequestBody, RequestId, UserError};
 use kiln_scheduler::{Job, JobState, SchedulerConfig};
 
-use crate::pool::{PoolEvent, PoolRef};
+use crate::jobs::pool::{PoolEvent, PoolRef};
 
 /// How jobs run: the settings panel's values.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -340,10 +340,7 @@ impl JobRunner {
             // A worker told to crash (fault injection) traps for real; the pool sees it
             // die like any other crash and reports it lost.
             if let Err(e) = sent {
-                let reason = format!(
-                    "could not be given a task: {}",
-                    crate::engine_client::describe(&e)
-                );
+                let reason = format!("could not be given a task: {}", crate::js::describe(&e));
                 pool.borrow_mut().kill(worker);
                 running.job.worker_lost(worker, &reason, now);
             }

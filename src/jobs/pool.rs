@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, WorkerType};
 use yew::Callback;
 
-use crate::engine_client::describe;
+use crate::js::describe;
 
 const WORKER_SCRIPT: &str = "worker.js";
 

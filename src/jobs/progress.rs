@@ -9,7 +9,7 @@ use kiln_protocol::{
     JobEvent, JobId, JobPlans, OperatorMetrics, StageGraph, StageOutput, TaskProgress,
 };
 
-use crate::event_log::EventLog;
+use crate::jobs::event_log::EventLog;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum JobStatus {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use kiln_protocol::{ResultPage, ResultProfile, ResultSummary};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{PAGE_SIZE, ProfileState, QueryResult};
+use crate::result::{PAGE_SIZE, ProfileState, QueryResult};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EditorTab {

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::JsValue;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use web_sys::{Blob, BlobPropertyBag};
 
-use crate::download;
+use crate::storage::download;
 
 /// Where the user asked a save to go.
 pub enum Destination {

@@ -1,6 +1,15 @@
-//! What survives a reload: the editors' texts (SQL, PySpark, the pipeline) and which
-//! editor was open. Storage can be missing or full (private browsing, quota), in which
-//! case the page simply doesn't remember.
+//! Where the page keeps things: this module is what survives a reload in localStorage
+//! (the editors' texts and tabs, which editor was open, the history, settings and panel
+//! sizes); below it, OPFS (`opfs`), saves to the user's disk (`save`, `download`),
+//! picked files and folders (`files`) and a job in the address (`share`). Storage can
+//! be missing or full (private browsing, quota), in which case the page simply doesn't
+//! remember.
+
+pub mod download;
+pub mod files;
+pub mod opfs;
+pub mod save;
+pub mod share;
 
 const SQL_KEY: &str = "kiln.sql";
 const PROGRAM_KEY: &str = "kiln.pyspark";
@@ -87,23 +96,23 @@ const SETTINGS_KEY: &str = "kiln.settings";
 const SCHEDULE_KEY: &str = "kiln.schedule";
 
 /// The job settings as last set (workers, tasks per shuffle, split size, faults).
-pub fn load_settings() -> Option<crate::job_runner::RunSettings> {
+pub fn load_settings() -> Option<crate::jobs::runner::RunSettings> {
     serde_json::from_str(&load(SETTINGS_KEY)?).ok()
 }
 
-pub fn save_settings(settings: &crate::job_runner::RunSettings) {
+pub fn save_settings(settings: &crate::jobs::runner::RunSettings) {
     if let Ok(json) = serde_json::to_string(settings) {
         save(SETTINGS_KEY, &json)
     }
 }
 
 /// The schedule's settings (not its run history, whose outputs live in OPFS).
-pub fn load_schedule() -> Option<crate::schedule::ScheduleState> {
+pub fn load_schedule() -> Option<crate::workshop::schedule::ScheduleState> {
     let v: serde_json::Value = serde_json::from_str(&load(SCHEDULE_KEY)?).ok()?;
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    Some(crate::schedule::ScheduleState {
+    Some(crate::workshop::schedule::ScheduleState {
         name: text("name")?,
-        cadence: crate::schedule::Cadence::from_key(&text("cadence")?)?,
+        cadence: crate::workshop::schedule::Cadence::from_key(&text("cadence")?)?,
         service: text("service")?,
         backfill_from: text("from")?,
         backfill_to: text("to")?,
@@ -113,7 +122,7 @@ pub fn load_schedule() -> Option<crate::schedule::ScheduleState> {
     })
 }
 
-pub fn save_schedule(s: &crate::schedule::ScheduleState) {
+pub fn save_schedule(s: &crate::workshop::schedule::ScheduleState) {
     let v = serde_json::json!({
         "name": s.name, "cadence": s.cadence.key(), "service": s.service,
         "from": s.backfill_from, "to": s.backfill_to,
@@ -129,11 +138,11 @@ const HISTORY_KEY: &str = "kiln.history";
 /// localStorage holds about 5 MB for the whole page.
 const MAX_TABS_JSON: usize = 1 << 20;
 
-pub fn load_tabs() -> Option<crate::tabs::SavedTabs> {
+pub fn load_tabs() -> Option<crate::editors::tabs::SavedTabs> {
     serde_json::from_str(&load(TABS_KEY)?).ok()
 }
 
-pub fn save_tabs(tabs: &crate::tabs::SavedTabs) {
+pub fn save_tabs(tabs: &crate::editors::tabs::SavedTabs) {
     let Ok(mut json) = serde_json::to_string(tabs) else {
         return;
     };
@@ -147,11 +156,11 @@ pub fn save_tabs(tabs: &crate::tabs::SavedTabs) {
     save(TABS_KEY, &json)
 }
 
-pub fn load_history() -> Option<crate::history::History> {
+pub fn load_history() -> Option<crate::editors::history::History> {
     serde_json::from_str(&load(HISTORY_KEY)?).ok()
 }
 
-pub fn save_history(history: &crate::history::History) {
+pub fn save_history(history: &crate::editors::history::History) {
     if let Ok(json) = serde_json::to_string(history) {
         save(HISTORY_KEY, &json)
     }

@@ -1,23 +1,26 @@
 //! The page's one state and its reducer. Everything the UI shows derives from here;
 //! the engine client only turns worker messages into `Action`s.
+//!
+//! Longer than 800 lines on purpose: this is the one reducer, and every `Action`'s arm
+//! is here, so every change to what the page shows reads in one place. What it holds
+//! is modelled in its room (`result`, `editors`, `jobs`, `workshop`); its tests are in
+//! `tests.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use kiln_pipeline::Pipeline;
 use kiln_protocol::{
-    ChartData, JobEvent, JobId, OutputFile, ProgramSchemas, RequestId, Response, ResponseBody,
-    ResultPage, ResultProfile, ResultSummary, SparkScripts, TableSummary, UserError,
+    JobEvent, JobId, ProgramSchemas, RequestId, Response, ResponseBody, ResultPage, SparkScripts,
+    TableSummary, UserError,
 };
 use yew::Reducible;
 
-use crate::history::History;
-use crate::job_progress::JobProgress;
-use crate::job_runner::{RunSettings, SettingChange};
-use crate::program_run::ProgramRun;
-use crate::tabs::Tabs;
-
-pub const PAGE_SIZE: u64 = 100;
+use crate::editors::history::History;
+use crate::editors::tabs::Tabs;
+use crate::jobs::program_run::ProgramRun;
+use crate::jobs::progress::JobProgress;
+use crate::jobs::runner::{RunSettings, SettingChange};
+use crate::result::{ExportStatus, ProfileState, QueryResult};
 
 pub const DEFAULT_SQL: &str = "\
 -- Add Parquet or CSV files (pick them above or drop them anywhere on the page),
@@ -154,113 +157,6 @@ impl Status {
     }
 }
 
-/// Rows held on the page at most, in blocks of `PAGE_SIZE`; the rest stays in the
-/// engine worker as Arrow and is fetched again when scrolled back to.
-const KEPT_BLOCKS: usize = 40;
-
-pub type Row = Vec<Option<String>>;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueryResult {
-    pub result_id: u64,
-    pub summary: ResultSummary,
-    /// Rows fetched so far, by the offset of their block (a multiple of `PAGE_SIZE`).
-    pub blocks: BTreeMap<u64, Rc<Vec<Row>>>,
-    /// Blocks asked for and not here yet.
-    pub requested: BTreeSet<u64>,
-    /// The worker that held the result is gone; the rows here stay, fetching doesn't.
-    pub detached: bool,
-    /// The result's last save, or the one under way.
-    pub export: Option<ExportStatus>,
-    /// The chart last drawn of it.
-    pub chart: Option<Rc<ChartData>>,
-    pub profile: ProfileState,
-    /// The SQL statement that made it (not a program's), which a profile's filter wraps.
-    pub sql: Option<String>,
-    /// The job that made it, whose list entry shows the profile pass.
-    pub job_id: Option<JobId>,
-}
-
-/// The column profiles of a result: asked for once it is shown.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ProfileState {
-    NotAsked,
-    Running,
-    Ready(Rc<ResultProfile>),
-    Failed(String),
-}
-
-/// A save of the result as it goes: bytes written so far, and a written output's files.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExportStatus {
-    pub export_id: u64,
-    pub file_name: String,
-    pub bytes: u64,
-    pub files: Vec<OutputFile>,
-    pub done: bool,
-}
-
-impl QueryResult {
-    pub fn new(result_id: u64, summary: ResultSummary, first: ResultPage) -> Self {
-        let mut result = Self {
-            result_id,
-            summary,
-            blocks: BTreeMap::new(),
-            requested: BTreeSet::new(),
-            detached: false,
-            export: None,
-            chart: None,
-            profile: ProfileState::NotAsked,
-            sql: None,
-            job_id: None,
-        };
-        result.insert(first);
-        result
-    }
-
-    /// Whether its profiles should be asked for now.
-    pub fn wants_profile(&self) -> bool {
-        self.profile == ProfileState::NotAsked && !self.detached && self.summary.total_rows > 0
-    }
-
-    /// Row `index` (0-based), when its block is here.
-    pub fn row(&self, index: u64) -> Option<&Row> {
-        let block = index / PAGE_SIZE * PAGE_SIZE;
-        self.blocks.get(&block)?.get((index - block) as usize)
-    }
-
-    /// Offsets of the blocks rows `first..first + count` need that are neither here nor
-    /// asked for.
-    pub fn missing(&self, first: u64, count: u64) -> Vec<u64> {
-        let end = (first + count).min(self.summary.total_rows);
-        if first >= end {
-            return Vec::new();
-        }
-        (first / PAGE_SIZE..=(end - 1) / PAGE_SIZE)
-            .map(|b| b * PAGE_SIZE)
-            .filter(|o| !self.blocks.contains_key(o) && !self.requested.contains(o))
-            .collect()
-    }
-
-    fn insert(&mut self, page: ResultPage) {
-        let offset = page.offset / PAGE_SIZE * PAGE_SIZE;
-        self.requested.remove(&offset);
-        self.blocks.insert(offset, Rc::new(page.rows));
-        // Keep the blocks nearest the one just fetched: that is where the reader is.
-        while self.blocks.len() > KEPT_BLOCKS {
-            let farthest = self
-                .blocks
-                .keys()
-                .copied()
-                .max_by_key(|o| o.abs_diff(offset));
-            match farthest {
-                Some(o) => self.blocks.remove(&o),
-                None => break,
-            };
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShownError {
     pub error: UserError,
@@ -372,9 +268,9 @@ pub struct AppState {
     pub pipeline_request: Option<RequestId>,
     pub spark_export: Option<SparkExportView>,
     /// The sample lake being made, or made.
-    pub lake: Option<crate::lake::LakeStatus>,
-    pub schedule: Rc<crate::schedule::ScheduleState>,
-    pub stream: Option<Rc<crate::stream::StreamState>>,
+    pub lake: Option<crate::workshop::lake::LakeStatus>,
+    pub schedule: Rc<crate::workshop::schedule::ScheduleState>,
+    pub stream: Option<Rc<crate::workshop::stream::StreamState>>,
     /// The link the job was last shared as, while its note shows.
     pub shared_url: Option<String>,
     /// The last result written into a folder rather than kept.
@@ -472,16 +368,16 @@ pub enum Action {
     CloseSparkExport,
     /// The program's run was stopped before its remaining jobs ran.
     ProgramStopped,
-    Lake(crate::lake::LakeStatus),
+    Lake(crate::workshop::lake::LakeStatus),
     /// The kept lake was deleted from the browser's storage.
     LakeForgotten,
-    Schedule(crate::schedule::ScheduleState),
+    Schedule(crate::workshop::schedule::ScheduleState),
     /// The job was shared as this link (empty: the note is closed).
     Shared(String),
     /// A job's result was written into a folder, part by part.
     ResultWritten(WrittenResult),
-    RunUpdate(crate::schedule::RunUpdate),
-    StreamStarted(crate::stream::StreamSpec),
+    RunUpdate(crate::workshop::schedule::RunUpdate),
+    StreamStarted(crate::workshop::stream::StreamSpec),
 }
 
 impl AppState {
@@ -509,7 +405,7 @@ impl AppState {
             pipeline_request: None,
             spark_export: None,
             lake: None,
-            schedule: Rc::new(crate::schedule::ScheduleState::default()),
+            schedule: Rc::new(crate::workshop::schedule::ScheduleState::default()),
             stream: None,
             shared_url: None,
             written: None,
@@ -565,8 +461,8 @@ impl AppState {
     }
 
     /// The editor's job and its settings, as a shared link carries them.
-    pub fn shared_job(&self) -> crate::share::SharedJob {
-        crate::share::SharedJob {
+    pub fn shared_job(&self) -> crate::storage::share::SharedJob {
+        crate::storage::share::SharedJob {
             mode: self.mode.key().into(),
             sql: (self.mode == EditorMode::Sql).then(|| self.sql.clone()),
             program: (self.mode == EditorMode::PySpark).then(|| self.program.clone()),
@@ -579,7 +475,7 @@ impl AppState {
     }
 
     /// Opens a shared link's job in the editor, with its settings.
-    pub fn open_shared(&mut self, job: crate::share::SharedJob) {
+    pub fn open_shared(&mut self, job: crate::storage::share::SharedJob) {
         if let Some(mode) = EditorMode::from_key(&job.mode) {
             self.mode = mode;
         }
@@ -601,7 +497,7 @@ impl AppState {
         if let Some(cadence) = job
             .cadence
             .as_deref()
-            .and_then(crate::schedule::Cadence::from_key)
+            .and_then(crate::workshop::schedule::Cadence::from_key)
         {
             schedule.cadence = cadence;
         }
@@ -615,9 +511,9 @@ impl AppState {
         self.lake.as_ref().is_some_and(|l| {
             matches!(
                 l.phase,
-                crate::lake::LakePhase::Planning
-                    | crate::lake::LakePhase::Making
-                    | crate::lake::LakePhase::Opening
+                crate::workshop::lake::LakePhase::Planning
+                    | crate::workshop::lake::LakePhase::Making
+                    | crate::workshop::lake::LakePhase::Opening
             )
         })
     }
@@ -798,7 +694,7 @@ impl AppState {
             }
             Action::RunUpdate(update) => Rc::make_mut(&mut self.schedule).update(update),
             Action::StreamStarted(spec) => {
-                self.stream = Some(Rc::new(crate::stream::StreamState::new(spec)))
+                self.stream = Some(Rc::new(crate::workshop::stream::StreamState::new(spec)))
             }
             Action::LakeForgotten => {
                 if let Some(lake) = &mut self.lake {
@@ -886,7 +782,7 @@ impl AppState {
                         rows: page
                             .rows
                             .iter()
-                            .take(crate::program_run::CONSOLE_ROWS)
+                            .take(crate::jobs::program_run::CONSOLE_ROWS)
                             .cloned()
                             .collect(),
                     };
@@ -974,7 +870,7 @@ impl AppState {
                 if result.result_id != result_id {
                     return;
                 }
-                let pass = crate::job_progress::ProfilePass {
+                let pass = crate::jobs::progress::ProfilePass {
                     columns: profile.columns.len(),
                     rows: profile.rows,
                     elapsed_ms: profile.elapsed_ms,
@@ -1038,7 +934,8 @@ impl AppState {
                     }
                     Some(Pending::Lake) => {
                         if let Some(lake) = &mut self.lake {
-                            lake.phase = crate::lake::LakePhase::Failed(error.to_string());
+                            lake.phase =
+                                crate::workshop::lake::LakePhase::Failed(error.to_string());
                         }
                         return;
                     }
@@ -1100,7 +997,7 @@ impl AppState {
             if self.editor_is_untouched()
                 && let Some(table) = tables.iter().find(|t| t.name == name)
             {
-                let sql = crate::sql::starter::starter_sql(table);
+                let sql = crate::editors::sql::starter::starter_sql(table);
                 self.offered_sql = Some(sql.clone());
                 self.sql = sql;
             }
@@ -1134,430 +1031,4 @@ impl Reducible for AppState {
 }
 
 #[cfg(test)]
-mod tests {
-    use kiln_protocol::{FieldSummaryRef, FileFormat, SqlSpan};
-
-    use super::*;
-
-    fn table(name: &str) -> TableSummary {
-        TableSummary {
-            name: name.into(),
-            format: FileFormat::Csv,
-            schema: vec![],
-            partition_columns: vec![],
-            files: vec![],
-            root: name.into(),
-            is_folder: false,
-        }
-    }
-
-    fn tables_response(id: RequestId, names: &[&str], rejected: Vec<UserError>) -> Action {
-        Action::Received(Response {
-            id,
-            body: ResponseBody::Tables {
-                tables: names.iter().map(|n| table(n)).collect(),
-                rejected,
-                sources: Vec::new(),
-            },
-        })
-    }
-
-    fn user_error(message: &str) -> UserError {
-        UserError {
-            context: "planning the query".into(),
-            message: message.into(),
-            location: Some(SqlSpan {
-                line: 1,
-                column: 15,
-                end_line: None,
-                end_column: None,
-            }),
-        }
-    }
-
-    fn done(id: RequestId, result_id: u64, total_rows: u64, offset: u64) -> Action {
-        Action::Received(Response {
-            id,
-            body: ResponseBody::QueryDone {
-                result_id,
-                summary: ResultSummary {
-                    columns: vec![FieldSummaryRef {
-                        name: "x".into(),
-                        data_type: "Int64".into(),
-                        sql_type: "BIGINT".into(),
-                    }],
-                    total_rows,
-                    elapsed_ms: 1.5,
-                },
-                page: ResultPage {
-                    offset,
-                    rows: vec![vec![Some("1".into())]; total_rows.min(PAGE_SIZE) as usize],
-                },
-            },
-        })
-    }
-
-    fn ready() -> AppState {
-        let mut s = AppState::new(DEFAULT_SQL.into(), RunSettings::new(2));
-        s.apply(Action::EngineReady);
-        s
-    }
-
-    #[test]
-    fn a_results_profile_is_asked_once_and_a_late_one_is_dropped() {
-        let mut s = ready();
-        let sql = "SELECT 1 AS x".to_string();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Query { sql: sql.clone() },
-        });
-        s.apply(done(1, 7, 3, 0));
-        let result = s.result.clone().expect("a result");
-        assert_eq!(
-            result.sql.as_deref(),
-            Some(sql.as_str()),
-            "kept for the filters"
-        );
-        assert!(result.wants_profile());
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Profile { result_id: 7 },
-        });
-        assert!(
-            !s.result.as_ref().is_some_and(|r| r.wants_profile()),
-            "asked once"
-        );
-        let profile = |result_id| {
-            Action::Received(Response {
-                id: 2,
-                body: ResponseBody::Profiled {
-                    result_id,
-                    profile: ResultProfile {
-                        rows: 3,
-                        columns: Vec::new(),
-                        elapsed_ms: 4.0,
-                    },
-                },
-            })
-        };
-        s.apply(profile(6));
-        assert_eq!(
-            s.result.as_ref().map(|r| &r.profile),
-            Some(&ProfileState::Running),
-            "another result's profile does not land here"
-        );
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Profile { result_id: 7 },
-        });
-        s.apply(profile(7));
-        assert!(matches!(
-            s.result.as_ref().map(|r| &r.profile),
-            Some(ProfileState::Ready(p)) if p.rows == 3
-        ));
-        assert_eq!(s.status(), Status::Ready);
-    }
-
-    #[test]
-    fn status_follows_engine_and_requests() {
-        let mut s = AppState::new(String::new(), RunSettings::new(2));
-        assert_eq!(s.status(), Status::Loading);
-        assert!(!s.can_run());
-        s.apply(Action::EngineReady);
-        assert_eq!(s.status(), Status::Ready);
-        let sql = "SELECT 1".to_string();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Query { sql },
-        });
-        assert_eq!(s.status(), Status::Running);
-        assert_eq!(s.activity(), Some("Running query"));
-        assert!(!s.can_run(), "one query at a time");
-        s.apply(done(1, 7, 3, 0));
-        assert_eq!(s.status(), Status::Ready);
-        assert!(s.can_run());
-        assert_eq!(s.result.as_ref().map(|r| r.result_id), Some(7));
-    }
-
-    #[test]
-    fn a_crash_keeps_the_sql_tables_and_page_but_detaches_the_result() {
-        let mut s = ready();
-        s.apply(Action::SqlChanged("SELECT 42".into()));
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::AddFiles,
-        });
-        s.apply(tables_response(1, &["trips"], vec![]));
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Query {
-                sql: "SELECT 42".into(),
-            },
-        });
-        s.apply(done(2, 1, 500, 0));
-        s.apply(Action::Sent {
-            id: 3,
-            pending: Pending::Page {
-                result_id: 1,
-                offset: 100,
-            },
-        });
-        s.apply(Action::EngineCrashed("out of memory".into()));
-        assert_eq!(s.status(), Status::Crashed);
-        assert!(s.in_flight.is_empty());
-        assert_eq!(s.sql, "SELECT 42");
-        assert_eq!(s.tables.len(), 1);
-        let result = s.result.clone().expect("result kept");
-        assert!(result.detached);
-        assert_eq!(result.blocks.get(&0).map(|b| b.len()), Some(100));
-        assert!(result.requested.contains(&100));
-        s.apply(Action::EngineRestarting);
-        assert_eq!(s.status(), Status::Loading);
-    }
-
-    #[test]
-    fn an_opened_table_is_offered_in_the_editor_unless_the_person_wrote_there() {
-        let mut s = ready();
-        let add = |s: &mut AppState, id, names: &[&str]| {
-            s.apply(Action::Sent {
-                id,
-                pending: Pending::AddFiles,
-            });
-            s.apply(tables_response(id, names, vec![]));
-        };
-        add(&mut s, 1, &["trips"]);
-        assert!(
-            s.sql.contains("SELECT * FROM trips LIMIT 100;"),
-            "{}",
-            s.sql
-        );
-        assert_eq!(s.view, View::Explorer);
-        // The offer is the page's text, so the next table replaces it...
-        add(&mut s, 2, &["trips", "zones"]);
-        assert!(
-            s.sql.contains("SELECT * FROM zones LIMIT 100;"),
-            "{}",
-            s.sql
-        );
-        // ...but never the person's own.
-        s.apply(Action::SqlChanged("SELECT 42".into()));
-        add(&mut s, 3, &["trips", "zones", "more"]);
-        assert_eq!(s.sql, "SELECT 42");
-    }
-
-    #[test]
-    fn stopping_a_query_forgets_it_without_a_crash() {
-        let mut s = ready();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Query {
-                sql: "SELECT * FROM huge".into(),
-            },
-        });
-        s.apply(Action::EngineStopped);
-        assert_eq!(s.status(), Status::Loading);
-        assert!(!s.query_running());
-        assert_eq!(s.error, None);
-        s.apply(Action::EngineReady);
-        assert!(s.can_run());
-    }
-
-    #[test]
-    fn query_errors_carry_the_submitted_sql_and_replay_errors_are_hidden() {
-        let mut s = ready();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Query {
-                sql: "SELECT * FROM nope".into(),
-            },
-        });
-        s.apply(Action::SqlChanged("edited since".into()));
-        s.apply(Action::Received(Response {
-            id: 1,
-            body: ResponseBody::Error {
-                error: user_error("table 'nope' not found"),
-            },
-        }));
-        let shown = s.error.clone().expect("error shown");
-        assert_eq!(shown.sql.as_deref(), Some("SELECT * FROM nope"));
-        assert_eq!(s.status(), Status::Ready);
-
-        s.apply(Action::DismissError);
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Replay,
-        });
-        s.apply(Action::Received(Response {
-            id: 2,
-            body: ResponseBody::Error {
-                error: user_error("no table named x"),
-            },
-        }));
-        assert_eq!(s.error, None);
-        assert!(s.in_flight.is_empty());
-    }
-
-    #[test]
-    fn submitting_a_query_clears_the_previous_error() {
-        let mut s = ready();
-        s.error = Some(ShownError {
-            error: user_error("old"),
-            sql: None,
-        });
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Query {
-                sql: "SELECT 1".into(),
-            },
-        });
-        assert_eq!(s.error, None);
-    }
-
-    #[test]
-    fn rows_are_fetched_by_block_and_far_blocks_dropped() {
-        let mut s = ready();
-        s.apply(done(1, 1, 250, 0));
-        let r = s.result.clone().expect("result");
-        assert_eq!(r.row(99).map(|row| row.len()), Some(1));
-        assert_eq!(r.row(100), None);
-        assert_eq!(r.missing(90, 20), vec![100]);
-        assert_eq!(r.missing(240, 50), vec![200], "nothing past the last row");
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Page {
-                result_id: 1,
-                offset: 200,
-            },
-        });
-        assert_eq!(
-            s.result.as_ref().map(|r| r.missing(190, 20)),
-            Some(vec![100])
-        );
-        let page = |result_id, offset, rows| {
-            Action::Received(Response {
-                id: 2,
-                body: ResponseBody::Page {
-                    result_id,
-                    page: ResultPage {
-                        offset,
-                        rows: vec![vec![None]; rows],
-                    },
-                },
-            })
-        };
-        s.apply(page(1, 200, 50));
-        let r = s.result.clone().expect("result");
-        assert_eq!(r.row(249), Some(&vec![None]));
-        assert!(r.requested.is_empty());
-        // A late page from an older result is ignored.
-        s.apply(page(0, 100, 100));
-        assert_eq!(s.result.as_ref().and_then(|r| r.row(100)), None);
-
-        let mut big = ready();
-        big.apply(done(1, 1, 100_000, 0));
-        for block in 1..=KEPT_BLOCKS as u64 + 5 {
-            big.apply(page(1, block * PAGE_SIZE, PAGE_SIZE as usize));
-        }
-        let r = big.result.expect("result");
-        assert_eq!(r.blocks.len(), KEPT_BLOCKS);
-        assert!(
-            r.row(0).is_none(),
-            "the block farthest from the reader went first"
-        );
-    }
-
-    #[test]
-    fn selection_follows_adds_renames_and_removals() {
-        let mut s = ready();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::AddFiles,
-        });
-        s.apply(tables_response(1, &["a"], vec![]));
-        assert_eq!(s.selected.as_deref(), Some("a"));
-        assert_eq!(s.view, View::Explorer, "new table shown");
-
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::AddFiles,
-        });
-        s.apply(tables_response(2, &["a", "yellow", "green"], vec![]));
-        assert_eq!(s.selected.as_deref(), Some("yellow"));
-
-        s.apply(Action::Sent {
-            id: 3,
-            pending: Pending::Rename {
-                from: "yellow".into(),
-                to: "taxi".into(),
-            },
-        });
-        s.apply(tables_response(3, &["a", "taxi", "green"], vec![]));
-        assert_eq!(s.selected.as_deref(), Some("taxi"));
-
-        s.apply(Action::Sent {
-            id: 4,
-            pending: Pending::Remove,
-        });
-        s.apply(tables_response(4, &["a", "green"], vec![]));
-        assert_eq!(
-            s.selected.as_deref(),
-            Some("a"),
-            "falls back to the first table"
-        );
-    }
-
-    #[test]
-    fn a_replay_keeps_the_selection_and_the_dismissed_rejections() {
-        let mut s = ready();
-        s.selected = Some("b".into());
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::Replay,
-        });
-        s.apply(tables_response(1, &["a"], vec![user_error("not parquet")]));
-        assert_eq!(s.selected.as_deref(), Some("b"));
-        assert!(s.rejected.is_empty());
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Replay,
-        });
-        s.apply(tables_response(2, &["a", "b"], vec![]));
-        assert_eq!(s.selected_table().map(|t| t.name.as_str()), Some("b"));
-    }
-
-    #[test]
-    fn rejections_are_replaced_by_the_next_add_only() {
-        let mut s = ready();
-        s.apply(Action::Sent {
-            id: 1,
-            pending: Pending::AddFiles,
-        });
-        s.apply(tables_response(1, &["a"], vec![user_error("not parquet")]));
-        assert_eq!(s.rejected.len(), 1);
-        s.apply(Action::Sent {
-            id: 2,
-            pending: Pending::Remove,
-        });
-        s.apply(tables_response(2, &[], vec![]));
-        assert_eq!(s.rejected.len(), 1, "kept across unrelated changes");
-        s.apply(Action::Sent {
-            id: 3,
-            pending: Pending::AddFiles,
-        });
-        s.apply(tables_response(3, &["b"], vec![]));
-        assert!(s.rejected.is_empty());
-    }
-
-    #[test]
-    fn quick_setting_edits_do_not_undo_each_other() {
-        let mut s = AppState::new(String::new(), RunSettings::new(2));
-        s.apply(Action::Settings(SettingChange::Workers(4)));
-        s.apply(Action::Settings(SettingChange::Partitions(None)));
-        s.apply(Action::Settings(SettingChange::FailPercent(30.0)));
-        assert_eq!(s.settings.workers, 4);
-        assert_eq!(s.settings.partitions(), 8);
-        assert!((s.settings.fail_probability - 0.3).abs() < 1e-9);
-        s.apply(Action::Settings(SettingChange::Workers(99)));
-        assert_eq!(s.settings.workers, RunSettings::MAX_WORKERS);
-    }
-}
+mod tests;

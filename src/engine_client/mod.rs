@@ -23,13 +23,17 @@ mod scheduled_runs;
 mod stream_runner;
 
 pub use scheduled_runs::RunSpec;
+mod pool_jobs;
+mod saves;
 
-use crate::download;
-use crate::files::PickedFile;
-use crate::job_runner::{Effect, JobRunner, RunSettings};
-use crate::pool::{PoolEvent, WorkerPool};
-use crate::save::{Destination, Sink};
-use crate::state::{Action, PAGE_SIZE, Pending};
+use crate::jobs::pool::{PoolEvent, WorkerPool};
+use crate::jobs::runner::{Effect, JobRunner, RunSettings};
+use crate::js::describe;
+use crate::result::PAGE_SIZE;
+use crate::state::{Action, Pending};
+use crate::storage::download;
+use crate::storage::files::PickedFile;
+use crate::storage::save::{Destination, Sink};
 
 const ENGINE_WASM: &str = "engine/kiln_browser_bg.wasm";
 const WORKER_SCRIPT: &str = "worker.js";
@@ -81,7 +85,7 @@ struct Inner {
     program_job: Option<RequestId>,
     /// The sample lake being made, whether it is to be kept, and (once made or
     /// reopened) its files, for saving it.
-    lake: Option<crate::lake::LakeBuild>,
+    lake: Option<crate::workshop::lake::LakeBuild>,
     lake_keep: bool,
     lake_config: Option<kiln_protocol::LakeConfig>,
     lake_files: Vec<(String, File)>,
@@ -343,51 +347,6 @@ impl EngineClient {
             .unwrap_or_else(|| inner.settings.clone())
     }
 
-    /// Starts the program's next job, if any is left.
-    fn next_program_job(&self) {
-        let plan = {
-            let mut inner = self.inner.borrow_mut();
-            inner.program_job = None;
-            inner.program.pop_front()
-        };
-        let Some(plan) = plan else { return };
-        let id = {
-            let mut inner = self.inner.borrow_mut();
-            let id = inner.next_id;
-            inner.next_id += 1;
-            inner.program_job = Some(id);
-            id
-        };
-        self.dispatch(Action::Sent {
-            id,
-            pending: Pending::ProgramJob {
-                job_id: plan.job_id,
-            },
-        });
-        let settings = self.run_settings();
-        let effects = self
-            .inner
-            .borrow_mut()
-            .runner
-            .start(id, plan, &settings, PAGE_SIZE, false);
-        self.apply_effects(effects);
-    }
-
-    /// A request was answered: if it was the program's running job, go on with the next
-    /// one, or (it failed) drop the rest, as a script stops at its first error.
-    fn program_job_answered(&self, id: RequestId, ok: bool) {
-        if self.inner.borrow().program_job != Some(id) {
-            return;
-        }
-        if ok {
-            self.next_program_job();
-        } else {
-            let mut inner = self.inner.borrow_mut();
-            inner.program.clear();
-            inner.program_job = None;
-        }
-    }
-
     /// New settings: the pool grows or shrinks to the number of workers.
     pub fn apply_settings(&self, settings: RunSettings) {
         let pool = {
@@ -399,135 +358,6 @@ impl EngineClient {
             && pool.borrow().size() != settings.workers
         {
             pool.borrow_mut().resize(settings.workers);
-        }
-    }
-
-    fn start_pool(&self, module: &JsValue) {
-        if self.inner.borrow().runner.pool.is_some() {
-            return;
-        }
-        let weak = Rc::downgrade(&self.inner);
-        let on_event = Callback::from(move |event: PoolEvent| {
-            if let Some(inner) = weak.upgrade() {
-                EngineClient { inner }.on_pool_event(event);
-            }
-        });
-        let workers = self.inner.borrow().settings.workers;
-        let pool = WorkerPool::new(module.clone(), workers, on_event);
-        self.inner.borrow_mut().runner.pool = Some(pool);
-        // Once a second, attempts silent past the task timeout are given up.
-        let weak = Rc::downgrade(&self.inner);
-        let tick = Closure::<dyn FnMut()>::new(move || {
-            if let Some(inner) = weak.upgrade() {
-                let client = EngineClient { inner };
-                let effects = client.inner.borrow_mut().runner.check_timeouts();
-                client.apply_effects(effects);
-            }
-        });
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
-                tick.as_ref().unchecked_ref(),
-                1000,
-            );
-        }
-        self.inner.borrow_mut().timeout_tick = Some(tick);
-    }
-
-    fn on_pool_event(&self, event: PoolEvent) {
-        if self.lake_event(&event) {
-            return;
-        }
-        let effects = self.inner.borrow_mut().runner.on_pool_event(event);
-        self.apply_effects(effects);
-    }
-
-    fn apply_effects(&self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::Events(events) => self.queue_events(events),
-                Effect::Finish {
-                    request_id,
-                    body,
-                    blocks,
-                } => {
-                    let out = Outgoing {
-                        request: Request {
-                            id: request_id,
-                            body,
-                        },
-                        files: Vec::new(),
-                        blocks,
-                    };
-                    self.flush_events();
-                    let ready = self.inner.borrow().ready;
-                    if ready {
-                        self.post(out);
-                    } else {
-                        self.inner.borrow_mut().queue.push_back(out);
-                    }
-                }
-                Effect::ResultPart { part, bytes } => self.write_part(part, bytes),
-                Effect::Written {
-                    parts, elapsed_ms, ..
-                } => {
-                    self.flush_events();
-                    self.disk_job_done(parts, elapsed_ms);
-                }
-                Effect::Fail { request_id, error } => {
-                    self.flush_events();
-                    self.disk_job_failed(request_id);
-                    self.run_failed(request_id, &error);
-                    self.dispatch(Action::Received(Response {
-                        id: request_id,
-                        body: ResponseBody::Error { error },
-                    }));
-                    self.program_job_answered(request_id, false);
-                    self.stream_job_answered(request_id, false);
-                }
-            }
-        }
-    }
-
-    /// A job's start and end show at once; what happens between waits for the next batch.
-    fn queue_events(&self, events: Vec<JobEvent>) {
-        let now = events
-            .iter()
-            .any(|e| e.is_terminal() || matches!(e, JobEvent::JobSubmitted { .. }));
-        let schedule = {
-            let mut inner = self.inner.borrow_mut();
-            inner.unsent_events.extend(events);
-            !now && !std::mem::replace(&mut inner.flush_scheduled, true)
-        };
-        if now {
-            self.flush_events();
-        } else if schedule {
-            let weak = Rc::downgrade(&self.inner);
-            let flush = Closure::once_into_js(move || {
-                if let Some(inner) = weak.upgrade() {
-                    EngineClient { inner }.flush_events();
-                }
-            });
-            let scheduled = web_sys::window().and_then(|w| {
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    flush.unchecked_ref(),
-                    EVENT_BATCH_MS,
-                )
-                .ok()
-            });
-            if scheduled.is_none() {
-                self.flush_events();
-            }
-        }
-    }
-
-    fn flush_events(&self) {
-        let events = {
-            let mut inner = self.inner.borrow_mut();
-            inner.flush_scheduled = false;
-            std::mem::take(&mut inner.unsent_events)
-        };
-        if !events.is_empty() {
-            self.dispatch(Action::JobEvents(events));
         }
     }
 
@@ -583,138 +413,6 @@ impl EngineClient {
             RequestBody::Profile { result_id },
             vec![],
             Pending::Profile { result_id },
-            None,
-        );
-    }
-
-    /// Saves a kept result where `destination` says.
-    pub fn save_result(&self, result_id: u64, target: ExportTarget, destination: Destination) {
-        let id = self.inner.borrow().next_id;
-        self.inner.borrow_mut().opening.insert(id, destination);
-        self.send(
-            RequestBody::OpenExport { result_id, target },
-            vec![],
-            Pending::Save,
-            None,
-        );
-    }
-
-    /// The engine opened a save: get the file ready, then pull the first chunk.
-    fn export_opened(&self, request: RequestId, export_id: u64, file_name: &str, mime: &str) {
-        let destination = self
-            .inner
-            .borrow_mut()
-            .opening
-            .remove(&request)
-            .unwrap_or(Destination::Downloads);
-        let this = self.clone();
-        let (file_name, mime) = (file_name.to_string(), mime.to_string());
-        spawn_local(async move {
-            let sink = match Sink::open(destination).await {
-                Ok(sink) => sink,
-                Err(e) => {
-                    this.export_failed(export_id, &file_name, describe(&e), None)
-                        .await;
-                    return;
-                }
-            };
-            this.inner.borrow_mut().saving.insert(
-                export_id,
-                Saving {
-                    file_name,
-                    mime,
-                    sink,
-                    bytes: 0,
-                },
-            );
-            this.next_chunk(export_id);
-        });
-    }
-
-    fn next_chunk(&self, export_id: u64) {
-        self.send(
-            RequestBody::NextChunk { export_id },
-            vec![],
-            Pending::Save,
-            None,
-        );
-    }
-
-    /// Writes a chunk, then asks for the next one: the engine makes a chunk only once
-    /// the last one is written, so the page never holds more than one unwritten.
-    fn export_chunk(&self, export_id: u64, chunk: JsValue, last: bool, file: Option<FileChunk>) {
-        let Some(mut saving) = self.inner.borrow_mut().saving.remove(&export_id) else {
-            return;
-        };
-        let this = self.clone();
-        spawn_local(async move {
-            let len = Uint8Array::new(&chunk).length() as u64;
-            if let Err(e) = saving.sink.write(&chunk, file.as_ref()).await {
-                this.export_failed(
-                    export_id,
-                    &saving.file_name,
-                    describe(&e),
-                    Some(saving.sink),
-                )
-                .await;
-                return;
-            }
-            saving.bytes += len;
-            let bytes = saving.bytes;
-            if last {
-                let Saving {
-                    file_name,
-                    mime,
-                    sink,
-                    ..
-                } = saving;
-                if let Err(e) = sink.finish(&file_name, &mime).await {
-                    this.export_failed(export_id, &file_name, describe(&e), None)
-                        .await;
-                    return;
-                }
-                this.run_export_done(export_id, Ok(()));
-            } else {
-                this.inner.borrow_mut().saving.insert(export_id, saving);
-                this.next_chunk(export_id);
-            }
-            this.dispatch(Action::ExportProgress {
-                export_id,
-                bytes,
-                done: last,
-            });
-        });
-    }
-
-    async fn export_failed(
-        &self,
-        export_id: u64,
-        file_name: &str,
-        message: String,
-        sink: Option<Sink>,
-    ) {
-        if let Some(sink) = sink {
-            sink.abort().await;
-        }
-        self.run_export_done(export_id, Err(message.clone()));
-        self.send(
-            RequestBody::CloseExport { export_id },
-            vec![],
-            Pending::Save,
-            None,
-        );
-        self.dispatch(Action::ShowError(UserError {
-            context: format!("saving {file_name}"),
-            message,
-            location: None,
-        }));
-    }
-
-    pub fn export_parquet(&self, table: String) {
-        self.send(
-            RequestBody::ExportParquet { table },
-            vec![],
-            Pending::Export,
             None,
         );
     }
@@ -1092,12 +790,4 @@ async fn compile_engine() -> Result<JsValue, JsValue> {
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
     let response = window.fetch_with_str(ENGINE_WASM);
     JsFuture::from(WebAssembly::compile_streaming(&response)).await
-}
-
-/// A JS error's message, or whatever text the value has.
-pub fn describe(value: &JsValue) -> String {
-    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(error.message());
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }

@@ -4,7 +4,7 @@
 //! exactly, in order, with no gaps; kinds are the SQL lexer's, so the editor paints
 //! both languages the same way.
 
-use crate::sql::highlight::{Token, TokenKind};
+use crate::editors::sql::highlight::{Token, TokenKind};
 
 const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
