@@ -181,13 +181,7 @@ impl WorkerPool {
         })?;
         let array: Array = blocks.iter().collect();
         Reflect::set(&message, &"blocks".into(), &array)?;
-        let w = self
-            .workers
-            .iter_mut()
-            .find(|w| w.id == worker)
-            .ok_or_else(|| JsValue::from_str("the worker is gone"))?;
-        w.busy = true;
-        w.worker.post_message(&message)
+        self.post_busy(worker, &message)
     }
 
     /// Sends a request other than a task (making a lake file) to an idle worker; its
@@ -196,13 +190,18 @@ impl WorkerPool {
         let id = self.next_request;
         self.next_request += 1;
         let message = request_message(Request { id, body })?;
+        self.post_busy(worker, &message)
+    }
+
+    /// Posts to a worker, which is busy until it answers.
+    fn post_busy(&mut self, worker: WorkerId, message: &JsValue) -> Result<(), JsValue> {
         let w = self
             .workers
             .iter_mut()
             .find(|w| w.id == worker)
             .ok_or_else(|| JsValue::from_str("the worker is gone"))?;
         w.busy = true;
-        w.worker.post_message(&message)
+        w.worker.post_message(message)
     }
 
     /// Ends a worker (cancel, fault injection) and starts a replacement. Returns whether

@@ -603,11 +603,9 @@ impl AppState {
                     if at < active {
                         tabs.active = active - 1;
                     } else if at == active {
+                        // Closing the open tab opens its neighbour, as a switch would.
                         let next = at.min(tabs.list.len() - 1);
-                        tabs.active = next;
-                        self.sql = tabs.list[next].sql.clone();
-                        self.result = tabs.list[next].result.clone();
-                        self.error = None;
+                        self.open_tab(next);
                     }
                 }
             }

@@ -426,3 +426,24 @@ fn quick_setting_edits_do_not_undo_each_other() {
     s.apply(Action::Settings(SettingChange::Workers(99)));
     assert_eq!(s.settings.workers, RunSettings::MAX_WORKERS);
 }
+
+#[test]
+fn closing_the_open_tab_opens_its_neighbour_with_its_text() {
+    let mut s = ready();
+    s.apply(Action::SqlChanged("SELECT 1".into()));
+    s.apply(Action::NewTab);
+    s.apply(Action::SqlChanged("SELECT 2".into()));
+    s.apply(Action::NewTab);
+    s.apply(Action::SqlChanged("SELECT 3".into()));
+    s.apply(Action::SwitchTab(1));
+    assert_eq!(s.sql, "SELECT 2");
+    s.apply(Action::CloseTab(1));
+    assert_eq!(s.tabs.list.len(), 2);
+    assert_eq!((s.tabs.active, s.sql.as_str()), (1, "SELECT 3"));
+    s.apply(Action::CloseTab(0));
+    assert_eq!(
+        (s.tabs.active, s.sql.as_str()),
+        (0, "SELECT 3"),
+        "the open tab stays open"
+    );
+}

@@ -20,6 +20,8 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use kiln_protocol::{ColumnProfile, ColumnShape, ProfileBar, ResultProfile};
 
+use kiln_pyspark::{quote_ident, quote_str};
+
 use crate::engine::QueryOutput;
 use crate::error::EngineError;
 use crate::sql_types::display_options;
@@ -133,15 +135,6 @@ fn is_float(data_type: &DataType) -> bool {
     )
 }
 
-/// `"name"` with its quotes doubled, as SQL spells an identifier.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-fn quote_text(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// Profiles every column of `output` (the caller times it: the engine has no clock in
 /// the browser). Columns are addressed by position internally, so duplicate or odd
 /// names in the result do not matter.
@@ -246,7 +239,7 @@ async fn column_stats(
         let distinct = match kind {
             Kind::Nested => None,
             // approx_distinct has no float accumulator: a float is counted by its bits,
-            // in a column the table has beside it (see `with_float_bits`).
+            // in a column the table has beside it (see `float_bits`).
             Kind::Fractional if is_float(types[i]) => Some(format!("approx_distinct(b{i})")),
             // Nor a dictionary one; the values' text counts the same.
             Kind::Values if matches!(types[i], DataType::Dictionary(..)) => {
@@ -318,12 +311,17 @@ async fn column_stats(
     Ok(stats)
 }
 
-/// A column's values through `to` (`Int64` or `Float64`), batch by batch.
-fn values_as(output: &QueryOutput, column: &ColumnRef, to: &DataType) -> Vec<ArrayRef> {
+/// A column's values through `to` (`Int64` or `Float64`), batch by batch. A batch that
+/// does not cast fails the profile: leaving it out would miscount every bar.
+fn values_as(
+    output: &QueryOutput,
+    column: &ColumnRef,
+    to: &DataType,
+) -> Result<Vec<ArrayRef>, EngineError> {
     output
         .batches
         .iter()
-        .filter_map(|b| as_number(b.column(column.index), to).ok())
+        .map(|b| as_number(b.column(column.index), to))
         .collect()
 }
 
@@ -365,7 +363,7 @@ fn whole_histogram(
     let bin_of = |v: i64| (v.saturating_sub(start)).div_euclid(width);
     let bins = (bin_of(hi) + 1) as usize;
     let mut counts = vec![0u64; bins];
-    for array in values_as(output, column, &DataType::Int64) {
+    for array in values_as(output, column, &DataType::Int64)? {
         for value in array.as_primitive::<Int64Type>().iter().flatten() {
             if let Some(count) = usize::try_from(bin_of(value))
                 .ok()
@@ -424,7 +422,7 @@ fn whole_literal(
         DataType::Date64 => text.chars().take(10).collect(),
         _ => text,
     };
-    Ok((text.clone(), format!("{keyword} {}", quote_text(&text))))
+    Ok((text.clone(), format!("{keyword} {}", quote_str(&text))))
 }
 
 /// A bin width in the column's own steps: a 1-2-5 series for numbers, calendar-like
@@ -488,7 +486,7 @@ fn fractional_histogram(
     output: &QueryOutput,
     column: &ColumnRef,
 ) -> Result<ColumnShape, EngineError> {
-    let arrays = values_as(output, column, &DataType::Float64);
+    let arrays = values_as(output, column, &DataType::Float64)?;
     // From the values, not the min/max row: SQL's max of a float column is NaN if any is.
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for array in &arrays {
@@ -604,7 +602,7 @@ async fn top_values(
             let literal = if boolean {
                 text.to_uppercase()
             } else {
-                quote_text(&text)
+                quote_str(&text)
             };
             values.push(ProfileBar {
                 label: if text.is_empty() {

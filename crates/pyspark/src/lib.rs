@@ -13,6 +13,8 @@ mod interpreter;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::future::LocalBoxFuture;
 
+/// SQL's quoting of a name and a text, for any crate that spells SQL from values.
+pub use column::{quote_ident, quote_str};
 pub use interpreter::Interpreter;
 
 /// A PySpark call Kiln cannot run, and where it is.
