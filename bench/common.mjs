@@ -32,3 +32,17 @@ export function generate(rows, months, kiln = process.env.KILN_BIN ?? path.join(
   }
   return dir;
 }
+
+/** TPC-H at scale factor `scale` made by `tpchgen-cli` (scripts/lib.sh installs it) the
+ * first time: one folder per table, each of `parts` Parquet files. */
+export function generateTpch(scale, parts = scale >= 1 ? 4 : 1) {
+  const dir = path.join(OUT, 'data', `tpch-sf${scale}`);
+  if (!existsSync(path.join(dir, '.done'))) {
+    log(`generating TPC-H at scale factor ${scale} into ${dir}`);
+    const tool = process.env.TPCHGEN ?? 'tpchgen-cli';
+    execFileSync(tool, ['parquet', '--scale-factor', String(scale), '--parts', String(parts),
+      '--output-dir', dir, '--no-progress'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    writeFileSync(path.join(dir, '.done'), '');
+  }
+  return dir;
+}

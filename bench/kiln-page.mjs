@@ -26,15 +26,22 @@ export function parseCsv(text) {
   return rows;
 }
 
-export async function kilnPage(browser, url, dir) {
+/** The taxi data's tables, as `kiln gen` lays them out. */
+export const TAXI_TABLES = [
+  { table: 'yellow', path: 'yellow', folder: true },
+  { table: 'green', path: 'green', folder: true },
+  { table: 'taxi_zone_lookup', path: 'taxi_zone_lookup.parquet', folder: false },
+];
+
+/** The page with `tables` of `dir` opened, as a person would: folders picked with the
+ * folder button, single files with the file button. */
+export async function kilnPage(browser, url, dir, tables = TAXI_TABLES) {
   const page = await openPage(browser, `${url}/`);
   await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 120_000 });
-  for (const folder of ['yellow', 'green']) {
-    await page.getByTestId('folder-input').setInputFiles(path.join(dir, folder));
-    await page.locator(`[data-testid=table-item][data-table="${folder}"]`).waitFor({ timeout: 120_000 });
+  for (const t of tables) {
+    await page.getByTestId(t.folder ? 'folder-input' : 'file-input').setInputFiles(path.join(dir, t.path));
+    await page.locator(`[data-testid=table-item][data-table="${t.table}"]`).waitFor({ timeout: 120_000 });
   }
-  await page.getByTestId('file-input').setInputFiles(path.join(dir, 'taxi_zone_lookup.parquet'));
-  await page.locator('[data-testid=table-item][data-table="taxi_zone_lookup"]').waitFor();
   return page;
 }
 

@@ -1,5 +1,10 @@
 // The benchmark's queries, in SQL that DataFusion (Kiln) and DuckDB both take as is.
 // `scan` marks the scan-heavy ones, whose 2-worker/1-worker ratio should be near 0.5.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TPCH_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'oracle', 'tpch');
 
 const REVENUE_COLUMNS = `fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge,
     total_amount, congestion_surcharge, passenger_count, trip_distance`;
@@ -71,3 +76,10 @@ FROM (SELECT total_amount, row_number() OVER (PARTITION BY "PULocationID"
 WHERE tpep_pickup_datetime >= TIMESTAMP '2024-01-10 00:00:00' AND tpep_pickup_datetime < TIMESTAMP '2024-01-11 00:00:00'`,
   },
 ];
+
+/** The 22 TPC-H queries with the specification's validation parameters, the same files
+ * the oracle tests run (tests/oracle/tpch/), in SQL both engines take as is. */
+export const TPCH_QUERIES = readdirSync(TPCH_DIR)
+  .filter((f) => /^q\d\d\.sql$/.test(f))
+  .sort()
+  .map((f) => ({ id: f.replace(/\.sql$/, ''), title: `TPC-H ${f.slice(0, 3).toUpperCase()}`, scan: false, sql: readFileSync(path.join(TPCH_DIR, f), 'utf8').trim() }));
