@@ -24,10 +24,15 @@ export const median = (xs) => {
 
 /** The taxi data of `rows` rows over `months` months, made by `kiln gen` the first time. */
 export function generate(rows, months, kiln = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln')) {
-  const dir = path.join(OUT, 'data', `${rows}`);
+  return madeOnce(path.join(OUT, 'data', `${rows}`), `${rows.toLocaleString('en')} rows`, (dir) =>
+    execFileSync(kiln, ['gen', 'taxi', '--rows', String(rows), '--months', String(months), '--out', dir]));
+}
+
+/** `dir` as `make(dir)` writes it, made only when no earlier run finished it (`.done`). */
+function madeOnce(dir, what, make) {
   if (!existsSync(path.join(dir, '.done'))) {
-    log(`generating ${rows.toLocaleString('en')} rows into ${dir}`);
-    execFileSync(kiln, ['gen', 'taxi', '--rows', String(rows), '--months', String(months), '--out', dir]);
+    log(`generating ${what} into ${dir}`);
+    make(dir);
     writeFileSync(path.join(dir, '.done'), '');
   }
   return dir;
@@ -36,13 +41,7 @@ export function generate(rows, months, kiln = process.env.KILN_BIN ?? path.join(
 /** TPC-H at scale factor `scale` made by `tpchgen-cli` (scripts/lib.sh installs it) the
  * first time: one folder per table, each of `parts` Parquet files. */
 export function generateTpch(scale, parts = scale >= 1 ? 4 : 1) {
-  const dir = path.join(OUT, 'data', `tpch-sf${scale}`);
-  if (!existsSync(path.join(dir, '.done'))) {
-    log(`generating TPC-H at scale factor ${scale} into ${dir}`);
-    const tool = process.env.TPCHGEN ?? 'tpchgen-cli';
-    execFileSync(tool, ['parquet', '--scale-factor', String(scale), '--parts', String(parts),
-      '--output-dir', dir, '--no-progress'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    writeFileSync(path.join(dir, '.done'), '');
-  }
-  return dir;
+  return madeOnce(path.join(OUT, 'data', `tpch-sf${scale}`), `TPC-H at scale factor ${scale}`, (dir) =>
+    execFileSync(process.env.TPCHGEN ?? 'tpchgen-cli', ['parquet', '--scale-factor', String(scale),
+      '--parts', String(parts), '--output-dir', dir, '--no-progress'], { stdio: ['ignore', 'ignore', 'inherit'] }));
 }

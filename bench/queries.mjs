@@ -2,9 +2,10 @@
 // `scan` marks the scan-heavy ones, whose 2-worker/1-worker ratio should be near 0.5.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const TPCH_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'oracle', 'tpch');
+import { ROOT } from './common.mjs';
+
+const TPCH_DIR = path.join(ROOT, 'tests', 'oracle', 'tpch');
 
 const REVENUE_COLUMNS = `fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge,
     total_amount, congestion_surcharge, passenger_count, trip_distance`;
@@ -78,8 +79,8 @@ WHERE tpep_pickup_datetime >= TIMESTAMP '2024-01-10 00:00:00' AND tpep_pickup_da
 ];
 
 /** The 22 TPC-H queries with the specification's validation parameters, the same files
- * the oracle tests run (tests/oracle/tpch/), in SQL both engines take as is. */
-export const TPCH_QUERIES = readdirSync(TPCH_DIR)
+ * the oracle tests run (tests/oracle/tpch/), in SQL both engines take as is. Read when asked, not when a script loads this module. */
+export const tpchQueries = () => readdirSync(TPCH_DIR)
   .filter((f) => /^q\d\d\.sql$/.test(f))
   .sort()
   .map((f) => ({ id: f.replace(/\.sql$/, ''), title: `TPC-H ${f.slice(0, 3).toUpperCase()}`, scan: false, sql: readFileSync(path.join(TPCH_DIR, f), 'utf8').trim() }));
