@@ -5,11 +5,15 @@
 //   - the native Kiln CLI (1 and 2 worker threads) and native DuckDB (PyPI),
 // then the page's own figures: first paint, time to interactive, wasm size, peak
 // memory per worker. Every engine's answer is checked against native DuckDB's.
+// Two kinds of data: the workshop's taxi trips (`kiln gen`) with its queries, and TPC-H
+// (`tpchgen-cli`) with its 22.
 //
-//   node bench/run.mjs [--smoke] [--rows=5000000,20000000] [--runs=5] [--big]
+//   node bench/run.mjs [--smoke] [--rows=5000000,20000000] [--tpch=1] [--only=taxi|tpch]
+//                      [--runs=5] [--big]
 //
-// --smoke: 20,000 rows, one run each, written to bench/out/smoke/ (the test command).
-// Otherwise figures are medians of --runs runs after a warm-up, written to bench/.
+// --smoke: 20,000 taxi rows and TPC-H at scale factor 0.01, one run each, written to
+// bench/out/smoke/ (the test command). Otherwise figures are medians of --runs runs after
+// a warm-up, written to bench/ (with --only, to bench/out/taxi/ or bench/out/tpch/).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,22 +21,27 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
-import { BENCH, OUT, ROOT, args, generate, log, median } from './common.mjs';
-import { kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker } from './kiln-page.mjs';
-import { QUERIES } from './queries.mjs';
+import { BENCH, OUT, ROOT, args, generate, generateTpch, log, median } from './common.mjs';
+import { TAXI_TABLES, kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker } from './kiln-page.mjs';
+import { QUERIES, tpchQueries } from './queries.mjs';
 import { serve } from './server.mjs';
 import { writeReport } from './report.mjs';
 
 const SMOKE = Boolean(args.smoke);
 const RUNS = SMOKE ? 1 : Number(args.runs ?? 5);
-const ROWS = SMOKE ? [20_000] : String(args.rows ?? '5000000,20000000').split(',').map(Number);
+const list = (v, fallback) => String(v ?? fallback).split(',').filter(Boolean).map(Number);
+const ONLY = args.only ? String(args.only) : null;
+const ROWS = ONLY === 'tpch' ? [] : SMOKE ? [20_000] : list(args.rows, '5000000,20000000');
+const TPCH = ONLY === 'taxi' ? [] : SMOKE ? [0.01] : list(args.tpch, '1');
 const MONTHS = 6;
 const KILN_GEN = process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln');
 // Native timings need the release CLI; the smoke run only checks answers.
 const KILN_NATIVE = process.env.KILN_NATIVE ?? (SMOKE ? KILN_GEN : path.join(ROOT, 'target/release/kiln'));
 const PYTHON = process.env.KILN_PYTHON ?? path.join(ROOT, '.venv/bin/python');
 const DIST = process.env.KILN_DIST ?? path.join(ROOT, 'dist');
-const REPORT_DIR = SMOKE ? path.join(OUT, 'smoke') : BENCH;
+// A run of one kind of data (--only) writes beside the smoke run's, so bench/results.*
+// always hold a full run.
+const REPORT_DIR = SMOKE ? path.join(OUT, 'smoke') : ONLY ? path.join(OUT, ONLY) : BENCH;
 const summary = (times) => ({ median: median(times), min: Math.min(...times), max: Math.max(...times), times });
 
 // --- data -------------------------------------------------------------------------------
@@ -56,6 +65,32 @@ function parquetFiles(dir) {
 function bytesOf(dir) {
   return parquetFiles(dir).reduce((n, f) => n + statSync(f.file).size, 0);
 }
+
+/** A data set as the run measures it: where its files are, the tables as the page opens
+ * them, its queries, and which of DuckDB-WASM's ways of reading Parquet it is worth. */
+function taxiDataset(rows) {
+  return {
+    id: `${rows}`, suite: 'taxi', dir: generate(rows, MONTHS, KILN_GEN), tables: TAXI_TABLES, queries: QUERIES,
+    title: (bytes) => `${rows.toLocaleString('en')} taxi rows (${MONTHS} months, ${mb(bytes)} of zstd Parquet)`,
+    // Over HTTP and through File handles are the page's other ways in; the newest
+    // DuckDB-WASM over Arrow tables only where its tables fit the tab.
+    duckdbModes: ['buffer', 'http'], handles: true, arrow: rows <= 5_000_000,
+  };
+}
+
+function tpchDataset(scale) {
+  const dir = generateTpch(scale);
+  const tables = readdirSync(dir).filter((e) => !e.startsWith('.')).sort().map((e) => (statSync(path.join(dir, e)).isDirectory()
+    ? { table: e, path: e, folder: true }
+    : { table: e.replace(/\.parquet$/, ''), path: e, folder: false }));
+  return {
+    id: `tpch-sf${scale}`, suite: 'tpch', dir, tables, queries: tpchQueries(),
+    title: (bytes) => `TPC-H at scale factor ${scale} (${mb(bytes)} of Parquet, tpchgen-cli)`,
+    duckdbModes: ['buffer'], handles: false, arrow: false,
+  };
+}
+
+const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 // --- answers ------------------------------------------------------------------------------
 
@@ -116,7 +151,7 @@ async function duckdbRun(page, sql) {
 // --- the run --------------------------------------------------------------------------------
 
 /** Times `run()` for every query: a warm-up, then RUNS runs; keeps one answer. */
-async function timeQueries(label, run, answer, only = QUERIES) {
+async function timeQueries(label, run, answer, only) {
   const out = {};
   for (const q of only) {
     try {
@@ -133,15 +168,19 @@ async function timeQueries(label, run, answer, only = QUERIES) {
   return out;
 }
 
-async function benchDataset(browser, url, rows) {
-  const dir = generate(rows, MONTHS, KILN_GEN);
+async function benchDataset(browser, url, ds) {
+  const { dir, queries: QS } = ds;
   const files = parquetFiles(dir);
-  const result = { rows, months: MONTHS, parquet_bytes: bytesOf(dir), engines: {} };
-  const dataUrl = `/data/${rows}`;
+  const bytes = bytesOf(dir);
+  const result = {
+    id: ds.id, suite: ds.suite, title: ds.title(bytes), parquet_bytes: bytes,
+    queries: QS.map(({ id, title, scan, sql }) => ({ id, title, scan, sql })), engines: {},
+  };
+  const dataUrl = `/data/${path.basename(dir)}`;
 
   // Native DuckDB first: its answers are the reference every other engine is held to.
   const queriesFile = path.join(OUT, 'queries.json');
-  writeFileSync(queriesFile, JSON.stringify(QUERIES));
+  writeFileSync(queriesFile, JSON.stringify(QS));
   const native = JSON.parse(execFileSync(PYTHON, [path.join(BENCH, 'native.py'), 'duckdb', dir, queriesFile, String(RUNS)],
     { encoding: 'utf8', maxBuffer: 256 << 20 }));
   result.engines['duckdb-native'] = {
@@ -150,11 +189,11 @@ async function benchDataset(browser, url, rows) {
   };
 
   // Native Kiln, on 1 and 2 worker threads: the same engine the page runs, in a process.
+  const tableArgs = ds.tables.map((t) => `${t.table}=${path.join(dir, t.path)}`);
   for (const workers of [1, 2]) {
-    const tableArgs = ['yellow', 'green'].map((t) => `${t}=${path.join(dir, t)}`)
-      .concat(`taxi_zone_lookup=${path.join(dir, 'taxi_zone_lookup.parquet')}`);
     const run = (sql) => {
-      const p = spawnSync(KILN_NATIVE, ['sql', '--time', '--workers', String(workers), '--format', 'csv', sql, ...tableArgs],
+      // `--` ends the options: a query may start with a comment (`-- ...`).
+      const p = spawnSync(KILN_NATIVE, ['sql', '--time', '--workers', String(workers), '--format', 'csv', '--', sql, ...tableArgs],
         { encoding: 'utf8', maxBuffer: 256 << 20 });
       if (p.status !== 0) throw new Error(p.stderr.trim().slice(0, 300));
       const [header, ...rest] = parseCsv(p.stdout);
@@ -163,20 +202,20 @@ async function benchDataset(browser, url, rows) {
     };
     result.engines[`kiln-native-${workers}`] = {
       label: `Kiln native CLI, ${workers} worker thread${workers > 1 ? 's' : ''}`,
-      queries: await timeQueries(`kiln native ${workers}w`, async (sql) => run(sql)),
+      queries: await timeQueries(`${ds.id} kiln native ${workers}w`, async (sql) => run(sql), null, QS),
     };
   }
 
   // Kiln in the page.
-  const page = await kilnPage(browser, url, dir);
+  const page = await kilnPage(browser, url, dir, ds.tables);
   for (const workers of [1, 2, 4]) {
     await setSetting(page, 'workers', workers);
     const peaks = {};
-    const queries = await timeQueries(`kiln page ${workers}w`, async (sql) => ({ ms: await kilnRun(page, sql) }),
+    const queries = await timeQueries(`${ds.id} kiln page ${workers}w`, async (sql) => ({ ms: await kilnRun(page, sql) }),
       async (q) => {
         Object.assign(peaks, { [q.id]: await peakPerWorker(page) });
         return kilnAnswer(page);
-      });
+      }, QS);
     result.engines[`kiln-page-${workers}`] = {
       label: `Kiln in the page, ${workers} worker${workers > 1 ? 's' : ''}`, queries, peak_memory_per_worker: peaks,
     };
@@ -185,7 +224,7 @@ async function benchDataset(browser, url, rows) {
 
   // DuckDB-WASM 1.28.0 reading Parquet: in its memory, over HTTP, through File handles.
   const duckAnswer = (r) => ({ columns: r.columns, rows: r.rows });
-  for (const mode of ['buffer', 'http']) {
+  for (const mode of ds.duckdbModes) {
     const duck = await duckdbPage(browser, url, '1-28');
     const specs = files.map((f) => ({ name: f.name, url: `${dataUrl}/${f.name}` }));
     await duck.evaluate(([m, s]) => (m === 'buffer' ? window.bench.registerBuffers(s) : window.bench.registerUrls(s)), [mode, specs]);
@@ -193,14 +232,14 @@ async function benchDataset(browser, url, rows) {
     const version = await duck.evaluate(() => window.bench.version);
     result.engines[`duckdb-wasm-${mode}`] = {
       label: `DuckDB-WASM ${version}, Parquet ${mode === 'buffer' ? 'registered as a buffer' : 'over HTTP range requests'}`,
-      queries: await timeQueries(`duckdb-wasm ${mode}`, async (sql) => {
+      queries: await timeQueries(`${ds.id} duckdb-wasm ${mode}`, async (sql) => {
         const r = await duckdbRun(duck, sql);
         return { ms: r.ms, answer: duckAnswer(r) };
-      }),
+      }, null, QS),
     };
     await duck.close();
   }
-  {
+  if (ds.handles) {
     // File handles: slow enough that one run of the count is what is reported.
     const duck = await duckdbPage(browser, url, '1-28');
     await duck.locator('#files').setInputFiles(files.map((f) => f.file));
@@ -208,7 +247,7 @@ async function benchDataset(browser, url, rows) {
     const byBase = files.map((f) => ({ ...f, name: path.basename(f.name) }));
     await duckdbViews(duck, byBase);
     const queries = {};
-    for (const q of QUERIES.filter((x) => x.id === 'count')) {
+    for (const q of QS.filter((x) => x.id === 'count')) {
       try {
         let timer;
         const r = await Promise.race([
@@ -226,7 +265,7 @@ async function benchDataset(browser, url, rows) {
   }
   // The newest DuckDB-WASM reads Parquet only with an extension fetched from the
   // internet; offline it gets the same data as Arrow tables, which is another contest.
-  if (rows <= 5_000_000) {
+  if (ds.arrow) {
     const arrowDir = path.join(dir, 'arrow');
     if (!existsSync(arrowDir)) execFileSync(PYTHON, [path.join(BENCH, 'native.py'), 'arrow', dir, arrowDir]);
     const duck = await duckdbPage(browser, url, 'newest');
@@ -236,10 +275,10 @@ async function benchDataset(browser, url, rows) {
       const version = await duck.evaluate(() => window.bench.version);
       result.engines['duckdb-wasm-newest-arrow'] = {
         label: `DuckDB-WASM ${version}, Arrow tables in memory (not Parquet)`,
-        queries: await timeQueries('duckdb-wasm newest arrow', async (sql) => {
+        queries: await timeQueries(`${ds.id} duckdb-wasm newest arrow`, async (sql) => {
           const r = await duckdbRun(duck, sql);
           return { ms: r.ms, answer: duckAnswer(r) };
-        }),
+        }, null, QS),
       };
     } catch (e) {
       result.engines['duckdb-wasm-newest-arrow'] = { label: 'DuckDB-WASM newest, Arrow tables', error: String(e.message ?? e) };
@@ -297,7 +336,7 @@ function check(results) {
       for (const [id, q] of Object.entries(r.queries ?? {})) {
         if (engine === 'duckdb-native' || !q.answer) continue;
         const why = difference(q.answer.rows, reference[id].answer.rows);
-        if (why) problems.push(`${ds.rows} rows, ${engine}, ${id}: ${why}`);
+        if (why) problems.push(`${ds.id}, ${engine}, ${id}: ${why}`);
         q.equal_to_reference = !why;
       }
     }
@@ -323,12 +362,12 @@ async function main() {
     smoke: SMOKE,
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30) },
     runs: RUNS,
-    queries: QUERIES.map(({ id, title, scan, sql }) => ({ id, title, scan, sql })),
     datasets: [],
   };
   try {
     results.page = { ...(await pageLoad(browser, server.url)), wasm: wasmSizes() };
-    for (const rows of ROWS) results.datasets.push(await benchDataset(browser, server.url, rows));
+    for (const rows of ROWS) results.datasets.push(await benchDataset(browser, server.url, taxiDataset(rows)));
+    for (const scale of TPCH) results.datasets.push(await benchDataset(browser, server.url, tpchDataset(scale)));
     if (args.big) results.big_file = await bigFile(browser, server.url);
   } finally {
     await browser.close();

@@ -61,11 +61,13 @@ pub const LESSONS: &[Lesson] = &[
         title: "Batch and streaming",
         text: &[
             "A batch job reads a bounded input — every trip of a month, say — computes its answer once, and ends. A streaming job never ends: it processes records as they arrive.",
-            "Kiln is a batch engine. The query below reads all yellow trips and reports how many there are and the time they span: the whole input, at once.",
+            "Kiln is a batch engine. The query below reads all yellow trips and reports how many there are, what they earned and the time they span: the whole input, at once.",
         ],
         job: Some(LessonJob {
             mode: EditorMode::Sql,
-            text: "SELECT count(*) AS trips,\n       min(tpep_pickup_datetime) AS first_pickup,\n       max(tpep_pickup_datetime) AS last_pickup\nFROM yellow",
+            // The revenue makes the job read every trip: a count, a min and a max alone
+            // the planner answers from the files' statistics, with no task to see.
+            text: "SELECT count(*) AS trips,\n       round(sum(total_amount), 2) AS revenue,\n       min(tpep_pickup_datetime) AS first_pickup,\n       max(tpep_pickup_datetime) AS last_pickup\nFROM yellow",
             settings: DEFAULT_SETTINGS,
         }),
         focus: Some("result-table"),

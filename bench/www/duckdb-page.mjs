@@ -13,8 +13,23 @@ async function bytes(url) {
   return new Uint8Array(await (await fetch(url)).arrayBuffer());
 }
 
-/** Arrow values as JSON: BigInts as numbers, timestamps as ISO text without a zone. */
-function plain(value) {
+// Arrow's type id of decimals (its `Type` enum), whose values come as a BigNum of 32-bit
+// words holding the unscaled integer.
+const DECIMAL = 7;
+
+/** A decimal's unscaled integer as exact decimal text: 12345 at scale 2 is "123.45". */
+function decimalText(value, scale) {
+  const n = BigInt(String(value));
+  const digits = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
+  const point = digits.length - scale;
+  return `${n < 0n ? '-' : ''}${digits.slice(0, point)}${scale ? `.${digits.slice(point)}` : ''}`;
+}
+
+/** Arrow values as JSON: BigInts as numbers, decimals as their text, timestamps as ISO
+ * text without a zone. */
+function plain(value, type) {
+  if (value === null || value === undefined) return null;
+  if (type?.typeId === DECIMAL) return decimalText(value, type.scale);
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.toISOString().replace('Z', '');
   return value;
@@ -51,8 +66,9 @@ window.bench = {
     const start = performance.now();
     const table = await conn.query(sql);
     const ms = performance.now() - start;
-    const columns = table.schema.fields.map((f) => f.name);
-    const rows = table.toArray().map((row) => columns.map((c) => plain(row[c])));
+    const { fields } = table.schema;
+    const columns = fields.map((f) => f.name);
+    const rows = table.toArray().map((row) => fields.map((f) => plain(row[f.name], f.type)));
     return { ms, columns, rows };
   },
 };

@@ -171,7 +171,9 @@ pub fn StageDag(props: &Props) -> Html {
             let selected = props.selected == Some(s.id);
             let ops: Vec<(usize, &str)> = s.operators.iter().map(|o| (o.depth, o.name.as_str())).collect();
             let shown = ops.len().min(MAX_OPS);
-            let title = if state == "running" {
+            let title = if s.answered_in_planning {
+                format!("Stage {} · answered while planning", s.id)
+            } else if state == "running" {
                 format!("Stage {} · {done}/{tasks} tasks · {pct}%", s.id)
             } else {
                 format!("Stage {} · {done}/{tasks} tasks", s.id)
@@ -235,6 +237,7 @@ mod tests {
             inputs,
             output: StageOutput::Result,
             input_bytes: 0,
+            answered_in_planning: false,
         }
     }
 

@@ -178,6 +178,11 @@ pub fn StagePage(props: &Props) -> Html {
                     </span>
                 }
             </h3>
+            if operators.is_some_and(|(s, _)| s.answered_in_planning) {
+                <p class="hint" data-testid="answered-in-planning">
+                    { "The planner answered this stage itself: it reads no file and no other stage (the files' statistics or constants give its rows), so no task ran." }
+                </p>
+            }
             <table class="quantiles">
                 <thead><tr><th>{"Metric"}</th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
                 <tbody>{ summary }</tbody>

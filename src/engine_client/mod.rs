@@ -300,9 +300,14 @@ impl EngineClient {
     pub fn run_sql(&self, sql: String, settings: &RunSettings) {
         // The pool follows the settings through `apply_settings` alone (the app calls it
         // whenever they change), so a run never resizes it.
+        let mut options = job_options(settings);
+        // A result written into a folder is written by the tasks, so the planner must
+        // leave even a job it could answer itself to them.
+        let id = self.inner.borrow().next_id;
+        options.result_to_disk = self.is_disk_job(id);
         let body = RequestBody::PlanJob {
             sql: sql.clone(),
-            options: job_options(settings),
+            options,
         };
         self.send(body, vec![], Pending::Query { sql }, None);
     }
@@ -783,6 +788,7 @@ fn job_options(settings: &RunSettings) -> JobOptions {
     JobOptions {
         partitions: settings.partitions(),
         split_bytes: settings.split_mb.max(1) * 1024 * 1024,
+        result_to_disk: false,
     }
 }
 

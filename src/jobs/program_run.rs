@@ -149,6 +149,7 @@ mod tests {
                 plans: JobPlans::default(),
                 stages: vec![],
                 result_schema: vec![],
+                answer: None,
             }),
             write: None,
         }

@@ -338,6 +338,7 @@ mod tests {
                     inputs: Vec::new(),
                     output: StageOutput::Result,
                     input_bytes: 0,
+                    answered_in_planning: false,
                 }],
             },
             plans: Default::default(),

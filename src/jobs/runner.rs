@@ -357,7 +357,9 @@ impl JobRunner {
                 elapsed_ms: now - running.started_ms,
             }),
             JobState::Succeeded => {
-                let blocks = running.job.take_result();
+                let blocks = running
+                    .job
+                    .take_result(|answer| Uint8Array::from(answer.as_slice()));
                 effects.push(Effect::Finish {
                     request_id,
                     body: RequestBody::FinishJob {

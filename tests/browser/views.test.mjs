@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   withPage, addFiles, runSql, generateTaxi, setSetting, saveEventLog, oracle, tempDir,
-  showJobView, screenshotJobPanel,
+  showJobView, screenshotJobPanel, readResult, assertRowsEqual,
 } from './harness.mjs';
 import { writeFileSync } from 'node:fs';
 import { screenshot } from './harness.mjs';
@@ -69,6 +69,22 @@ test('a join of two large tables is three stages, two shuffles into the join', a
   assert.equal(g.stages.length, 3);
   assert.deepEqual(g.edges.map((e) => `${e.kind} ${e.from}->${e.to}`).sort(), ['shuffle 0->2', 'shuffle 1->2']);
   await screenshotJobPanel(page, 'view-stages-shuffle-join');
+});
+
+test('a count the files\' statistics answer is one stage the planner answered, with no task', async () => {
+  await runSql(page, 'SELECT count(*) AS trips FROM yellow');
+  const expected = oracle('query', 'SELECT count(*) AS trips FROM yellow', `yellow=${path.join(taxiDir, 'yellow')}`);
+  assertRowsEqual(assert, (await readResult(page)).rows, expected, 'count(*)');
+  const g = await dag();
+  assert.deepEqual(g.stages, [{ id: 0, status: 'done' }]);
+  const stage = page.locator('[data-testid=dag-stage][data-stage="0"]');
+  assert.match(await stage.textContent(), /answered while planning/);
+  const events = await saveEventLog(page);
+  assert.equal(events.filter((e) => e.event === 'task_started').length, 0, 'no task ran');
+  assert.equal(events.at(-1).event, 'job_succeeded');
+  await stage.click();
+  await page.getByTestId('answered-in-planning').waitFor();
+  assert.equal(await page.getByTestId('task-row').count(), 0);
 });
 
 test('a stage\'s page lists every task with quantiles', async () => {

@@ -239,3 +239,36 @@ def test_operator_metrics_add_up_to_the_data(tmp_path):
     maxes = [md.row_group(i).column(0).statistics.max for i in range(md.num_row_groups)]
     assert totals[scans[0]]["pruned"] == sum(1 for m in maxes if m < threshold)
     assert totals[scans[0]]["matched"] == sum(1 for m in maxes if m >= threshold)
+
+
+# Plans that read nothing (a count the files' statistics give, constants): the planner
+# answers them itself, with no task, and the answer is still DuckDB's.
+PLANNER_ANSWERED = [
+    ("count", "SELECT count(*) AS n FROM one", True),
+    ("count_folder", "SELECT count(*) AS n FROM yellow", True),
+    ("constants", "SELECT 1 + 2 AS three, 'x' AS s", True),
+    ("nothing", "SELECT count(*) AS n FROM one WHERE 1 = 0", True),
+    ("min_max", "SELECT count(*) AS n, min(total_amount) AS low, max(total_amount) AS high FROM one", False),
+]
+
+
+@pytest.mark.parametrize("query,answered", [(q, a) for _, q, a in PLANNER_ANSWERED],
+                         ids=[i for i, _, _ in PLANNER_ANSWERED])
+def test_plans_that_read_nothing_are_answered_while_planning(tmp_path, query, answered, lake, duck):
+    one = next((lake / "yellow").glob("*.parquet"))
+    duck.execute(f"CREATE OR REPLACE VIEW one AS SELECT * FROM read_parquet('{one}')")
+    duck.execute(f"CREATE OR REPLACE VIEW yellow AS SELECT * FROM read_parquet('{lake / 'yellow'}/*.parquet')")
+    tables = {"one": one, "yellow": lake / "yellow"}
+    names, expected = kiln.duckdb_rows(duck, query)
+    rows, events = run_with_events(tmp_path, query, tables, "--workers", "2")
+    kiln.assert_rows_equal(kiln.kiln_rows(rows, names), expected, ordered=False, columns=names, what=query)
+    started = [e for e in events if e["event"] == "task_started"]
+    graph = events[0]["graph"]["stages"]
+    if answered:
+        assert not started and [s["answered_in_planning"] for s in graph] == [True], events
+        proc = kiln.run("explain", "--stages", query, *kiln.table_args(tables))
+        assert proc.returncode == 0 and "answered while planning, no task" in proc.stdout, kiln.describe(proc)
+    else:
+        # Statistics may or may not answer it exactly; a stage the planner answered never
+        # also runs tasks.
+        assert not any(s["answered_in_planning"] for s in graph) or not started, events

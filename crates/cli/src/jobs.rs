@@ -19,6 +19,7 @@ pub async fn run(
     let options = JobOptions {
         partitions: partitions.max(1),
         split_bytes: args.split_bytes(),
+        ..Default::default()
     };
     let plan = engine.plan_job(sql, &options).await?;
     run_plan(engine, plan, workers, args)

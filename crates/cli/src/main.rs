@@ -445,6 +445,7 @@ async fn run(command: Command) -> Result<(), UserError> {
                 let options = JobOptions {
                     partitions: partitions.unwrap_or_else(default_partitions),
                     split_bytes: split_mb.max(1) * 1024 * 1024,
+                    ..Default::default()
                 };
                 let graph = engine.plan_job(&query, &options).await?.graph;
                 match format {

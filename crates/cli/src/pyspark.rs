@@ -115,6 +115,7 @@ pub async fn run(
             let options = JobOptions {
                 partitions: args.partitions.max(1),
                 split_bytes: args.job.split_bytes(),
+                ..Default::default()
             };
             let steps = engine.plan_program(&run, &options).await?;
             for step in steps {

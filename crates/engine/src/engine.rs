@@ -481,6 +481,11 @@ impl Engine {
                 };
                 error.to_user(context)
             })?;
+        let answer = if options.result_to_disk {
+            None
+        } else {
+            crate::distributed::planned_answer::answer(&physical, state.task_ctx()).await
+        };
         let job_id = self.next_job;
         self.next_job += 1;
         crate::distributed::planner::plan_job(
@@ -490,6 +495,7 @@ impl Engine {
             &optimized,
             physical,
             &splits.take_names(),
+            answer,
         )
         .map_err(|e| e.to_user("cutting the plan into stages"))
     }

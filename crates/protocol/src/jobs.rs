@@ -20,6 +20,10 @@ pub struct JobOptions {
     pub partitions: usize,
     /// A scan task reads row groups adding up to about this many bytes of its file.
     pub split_bytes: u64,
+    /// The result is written as Parquet by the tasks of the last stage, not kept, so the
+    /// planner leaves every stage to tasks (its own answers are kept blocks).
+    #[serde(default)]
+    pub result_to_disk: bool,
 }
 
 impl JobOptions {
@@ -31,6 +35,7 @@ impl Default for JobOptions {
         Self {
             partitions: 2,
             split_bytes: Self::DEFAULT_SPLIT_BYTES,
+            result_to_disk: false,
         }
     }
 }
@@ -48,6 +53,10 @@ pub struct JobPlan {
     /// has columns.
     #[serde(with = "serde_bytes")]
     pub result_schema: Vec<u8>,
+    /// The result as one block, when planning computed it (see
+    /// `StageSummary::answered_in_planning`): the job then has no task to run.
+    #[serde(default, with = "serde_bytes")]
+    pub answer: Option<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

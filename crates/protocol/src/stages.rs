@@ -20,6 +20,10 @@ pub struct StageSummary {
     /// Bytes of files the stage's tasks scan (their splits), 0 when it scans none.
     #[serde(default)]
     pub input_bytes: u64,
+    /// The planner computed this stage's output itself, so it runs no task: it reads no
+    /// file and no other stage (an answer from the files' statistics, or constants).
+    #[serde(default)]
+    pub answered_in_planning: bool,
 }
 
 impl StageSummary {

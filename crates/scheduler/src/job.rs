@@ -104,6 +104,8 @@ pub struct Job<B> {
     start_ms: f64,
     attempts_started: u32,
     dice: FaultDice,
+    /// The result the planner computed, for a job with no task (`JobPlan::answer`).
+    answer: Option<Vec<u8>>,
 }
 
 impl<B: Clone> Job<B> {
@@ -134,6 +136,7 @@ impl<B: Clone> Job<B> {
             events: Vec::new(),
             start_ms: now_ms,
             attempts_started: 0,
+            answer: plan.answer,
         };
         job.events.push(JobEvent::JobSubmitted {
             job_id: job.job_id,
@@ -449,10 +452,14 @@ impl<B: Clone> Job<B> {
         self.stages.last().map(|s| s.plan.id)
     }
 
-    /// The result's blocks in task order, once the job has succeeded.
-    pub fn take_result(&mut self) -> Vec<B> {
+    /// The result's blocks in task order, once the job has succeeded; `from_answer`
+    /// makes a block of the planner's answer, for a job it answered.
+    pub fn take_result(&mut self, from_answer: impl FnOnce(Vec<u8>) -> B) -> Vec<B> {
         if self.state != JobState::Succeeded {
             return Vec::new();
+        }
+        if let Some(answer) = self.answer.take() {
+            return vec![from_answer(answer)];
         }
         let Some(last) = self.stages.last_mut() else {
             return Vec::new();

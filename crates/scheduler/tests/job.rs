@@ -54,6 +54,7 @@ fn plan(stages: Vec<StagePlan>) -> JobPlan {
         plans: Default::default(),
         stages,
         result_schema: Vec::new(),
+        answer: None,
     }
 }
 
@@ -111,7 +112,10 @@ fn reduce_tasks_read_their_bucket_of_every_map_output() {
     finish(&mut job, &second, 1);
     finish(&mut job, &reduce, 1);
     assert_eq!(job.state(), &JobState::Succeeded);
-    assert_eq!(job.take_result(), vec!["s1t0p0", "s1t1p0"]);
+    assert_eq!(
+        job.take_result(|_| unreachable!("no answer")),
+        vec!["s1t0p0", "s1t1p0"]
+    );
 
     let kinds: Vec<&str> = job
         .take_events()
@@ -302,7 +306,26 @@ fn a_job_of_stages_without_tasks_succeeds_at_once() {
     ]);
     let mut job: Job<Block> = Job::new(plan, config(1), 0.0);
     assert_eq!(job.state(), &JobState::Succeeded);
-    assert!(job.take_result().is_empty());
+    assert!(job.take_result(|_| unreachable!("no answer")).is_empty());
+}
+
+#[test]
+fn a_job_the_planner_answered_gives_its_answer_without_a_task() {
+    let mut answered = plan(vec![stage(0, vec![], StageOutput::Result, vec![])]);
+    answered.answer = Some(b"rows".to_vec());
+    let mut job: Job<Block> = Job::new(answered, config(2), 0.0);
+    assert_eq!(job.state(), &JobState::Succeeded);
+    assert!(job.assign(1, 0.0).is_none());
+    let events = job.take_events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, JobEvent::TaskStarted { .. })),
+        "{events:?}"
+    );
+    assert!(matches!(events.last(), Some(JobEvent::JobSucceeded { .. })));
+    let result = job.take_result(|bytes| String::from_utf8(bytes).expect("text"));
+    assert_eq!(result, vec!["rows".to_string()]);
 }
 
 #[test]

@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod ipc;
 pub mod monitor;
 pub mod partition_local;
+pub mod planned_answer;
 pub mod planner;
 pub mod plans;
 mod proto_fixes;

@@ -157,8 +157,10 @@ pub fn run_job(
     });
 
     match job.state().clone() {
-        JobState::Succeeded => QueryOutput::from_blocks(&result_schema, job.take_result())
-            .map_err(|e| e.to_user("reading the result")),
+        JobState::Succeeded => {
+            QueryOutput::from_blocks(&result_schema, job.take_result(Bytes::from))
+                .map_err(|e| e.to_user("reading the result"))
+        }
         JobState::Failed(error) => Err(error),
         JobState::Cancelled => Err(UserError {
             context: "running the query".into(),

@@ -99,6 +99,7 @@ impl Cutter {
                 inputs,
                 output,
                 input_bytes: 0,
+                answered_in_planning: false,
             },
             fragment,
         });
@@ -252,7 +253,9 @@ pub fn render(graph: &StageGraph) -> String {
             let ids: Vec<String> = stage.inputs.iter().map(|i| format!("stage {i}")).collect();
             format!(", reads {}", ids.join(", "))
         };
-        let tasks = if stage.tasks == 1 {
+        let tasks = if stage.answered_in_planning {
+            "answered while planning, no task".into()
+        } else if stage.tasks == 1 {
             "1 task".into()
         } else {
             format!("{} tasks", stage.tasks)

@@ -49,6 +49,7 @@ fn options(partitions: usize) -> JobOptions {
         partitions,
         // Far below one row group: every row group is its own split.
         split_bytes: 1,
+        ..Default::default()
     }
 }
 
@@ -257,4 +258,66 @@ async fn a_scalar_subquery_of_one_row_or_none_answers() {
         let plan = engine.plan_job(sql, &options(3)).await.unwrap();
         assert_eq!(csv(&run(&engine, plan)).trim(), expected, "{sql}");
     }
+}
+
+#[tokio::test]
+async fn a_count_from_the_files_statistics_is_answered_while_planning_without_a_task() {
+    let mut engine = engine().await;
+    let plan = engine
+        .plan_job("SELECT count(*) AS n FROM trips", &options(2))
+        .await
+        .unwrap();
+    assert!(plan.answer.is_some());
+    assert_eq!(plan.graph.stages.len(), 1);
+    assert!(plan.graph.stages[0].answered_in_planning);
+    assert!(plan.stages[0].tasks.is_empty());
+    let cancel = AtomicBool::new(false);
+    let mut tasks = 0;
+    let output = engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |e| {
+            tasks += usize::from(matches!(e, JobEvent::TaskStarted { .. }));
+        })
+        .unwrap();
+    assert_eq!(csv(&output), format!("n\n{ROWS}\n"));
+    assert_eq!(tasks, 0);
+
+    // A result written to disk is the tasks' to write.
+    let to_disk = JobOptions {
+        result_to_disk: true,
+        ..options(2)
+    };
+    let plan = engine
+        .plan_job("SELECT count(*) AS n FROM trips", &to_disk)
+        .await
+        .unwrap();
+    assert!(plan.answer.is_none());
+    assert_eq!(plan.stages[0].tasks.len(), 1);
+    assert_eq!(csv(&run(&engine, plan)), format!("n\n{ROWS}\n"));
+}
+
+#[tokio::test]
+async fn constants_are_answered_while_planning_and_what_fails_is_left_to_a_task() {
+    let mut engine = engine().await;
+    let plan = engine
+        .plan_job("SELECT 1 + 1 AS two, 'a' AS a", &options(2))
+        .await
+        .unwrap();
+    assert!(plan.graph.stages[0].answered_in_planning);
+    assert_eq!(csv(&run(&engine, plan)), "two,a\n2,a\n");
+
+    // The division fails when it runs: the task fails it, with a task's context.
+    let plan = engine
+        .plan_job("SELECT 1 / (1 - 1) AS x", &options(2))
+        .await
+        .unwrap();
+    assert!(plan.answer.is_none());
+    assert_eq!(plan.stages[0].tasks.len(), 1);
+    let cancel = AtomicBool::new(false);
+    let error = engine
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |_| {})
+        .unwrap_err();
+    assert!(
+        error.message.to_lowercase().contains("divide by zero"),
+        "{error:?}"
+    );
 }

@@ -32,6 +32,7 @@ async fn stages(sql: &str) -> kiln_protocol::StageGraph {
     let options = JobOptions {
         partitions: 4,
         split_bytes: 1,
+        ..Default::default()
     };
     engine.plan_job(sql, &options).await.unwrap().graph
 }
@@ -119,6 +120,7 @@ async fn a_join_of_two_large_tables_is_three_stages_of_shuffles() {
     let options = JobOptions {
         partitions: 4,
         split_bytes: 1,
+        ..Default::default()
     };
     engine
         .context()
@@ -170,6 +172,7 @@ async fn a_scan_of_many_row_groups_is_split_into_tasks_and_a_coalesce_is_a_merge
     let options = JobOptions {
         partitions: 3,
         split_bytes: 1,
+        ..Default::default()
     };
     let graph = engine
         .plan_job("SELECT count(*), sum(id) FROM big", &options)
@@ -196,6 +199,7 @@ async fn each_scan_task_carries_only_its_own_files() {
     let options = JobOptions {
         partitions: 4,
         split_bytes: 1,
+        ..Default::default()
     };
     let plan = engine
         .plan_job("SELECT name, count(*) FROM trips GROUP BY name", &options)
