@@ -1,6 +1,6 @@
 // Driving Kiln's page for a benchmark: load the generated tables, run a query timed inside
 // the page, fetch its answer and its workers' peak memory. Shared by run.mjs and ab.mjs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { openPage, saveEventLog, typeSql } from '../tests/browser/harness.mjs';
@@ -33,10 +33,19 @@ export const TAXI_TABLES = [
   { table: 'taxi_zone_lookup', path: 'taxi_zone_lookup.parquet', folder: false },
 ];
 
+/** Every table of a data folder as the page opens it: each folder one table, each
+ * Parquet file one table (TPC-H as tpchgen-cli writes it). */
+export function tablesOf(dir) {
+  return readdirSync(dir).filter((e) => !e.startsWith('.')).sort().flatMap((e) => {
+    if (statSync(path.join(dir, e)).isDirectory()) return [{ table: e, path: e, folder: true }];
+    return e.endsWith('.parquet') ? [{ table: e.replace(/\.parquet$/, ''), path: e, folder: false }] : [];
+  });
+}
+
 /** The page with `tables` of `dir` opened, as a person would: folders picked with the
  * folder button, single files with the file button. */
-export async function kilnPage(browser, url, dir, tables = TAXI_TABLES) {
-  const page = await openPage(browser, `${url}/`);
+export async function kilnPage(browser, url, dir, tables = TAXI_TABLES, { init } = {}) {
+  const page = await openPage(browser, `${url}/`, { init });
   await page.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 120_000 });
   for (const t of tables) {
     await page.getByTestId(t.folder ? 'folder-input' : 'file-input').setInputFiles(path.join(dir, t.path));

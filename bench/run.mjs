@@ -22,7 +22,7 @@ import { gzipSync } from 'node:zlib';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
 import { BENCH, OUT, ROOT, args, generate, generateTpch, log, median } from './common.mjs';
-import { TAXI_TABLES, kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker } from './kiln-page.mjs';
+import { TAXI_TABLES, kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker, tablesOf } from './kiln-page.mjs';
 import { QUERIES, tpchQueries } from './queries.mjs';
 import { serve } from './server.mjs';
 import { writeReport } from './report.mjs';
@@ -80,11 +80,8 @@ function taxiDataset(rows) {
 
 function tpchDataset(scale) {
   const dir = generateTpch(scale);
-  const tables = readdirSync(dir).filter((e) => !e.startsWith('.')).sort().map((e) => (statSync(path.join(dir, e)).isDirectory()
-    ? { table: e, path: e, folder: true }
-    : { table: e.replace(/\.parquet$/, ''), path: e, folder: false }));
   return {
-    id: `tpch-sf${scale}`, suite: 'tpch', dir, tables, queries: tpchQueries(),
+    id: `tpch-sf${scale}`, suite: 'tpch', dir, tables: tablesOf(dir), queries: tpchQueries(),
     title: (bytes) => `TPC-H at scale factor ${scale} (${mb(bytes)} of Parquet, tpchgen-cli)`,
     duckdbModes: ['buffer'], handles: false, arrow: false,
   };

@@ -19,6 +19,9 @@ def main(path, top=40):
     # Where time outside wasm and JS (libc, the browser) was asked for: the first named
     # frame of each such tick's stack, so a memmove is charged to the code calling it.
     native_callers = collections.Counter()
+    # Ticks with a function anywhere on the stack: where a component's or a request's
+    # time goes, its callees included.
+    inclusive = collections.Counter()
 
     def add(start, size, name):
         i = bisect.bisect_left(starts, start)
@@ -74,6 +77,10 @@ def main(path, top=40):
                     continue
                 name = lookup(pc)
                 self_ticks[name] += 1
+                frames = {name} | {lookup(int(f, 16)) for f in parts[5:] if f.startswith("0x")}
+                for frame in frames:
+                    if frame.startswith("JS:"):
+                        inclusive[frame] += 1
                 if name.startswith("["):
                     caller = next(
                         (c for c in (lookup(int(f, 16)) for f in parts[5:] if f.startswith("0x"))
@@ -89,6 +96,10 @@ def main(path, top=40):
     print("native time, by its nearest wasm/JS caller:")
     for name, n in native_callers.most_common(top // 2):
         print(f"{n:6} {100 * n / max(busy, 1):5.1f}%  {name[:200]}")
+    print("inclusive (callees included), Kiln's own functions:")
+    own = [(n, c) for n, c in inclusive.items() if re.search(r"kiln_|Kiln", n)]
+    for name, n in sorted(own, key=lambda x: -x[1])[:top]:
+        print(f"{n:6} {100 * n / max(busy, 1):5.1f}%  {name[:160]}")
     by_crate = collections.Counter()
     for name, n in self_ticks.items():
         m = re.match(r"JS:(?:<)?([A-Za-z_0-9]+)::", name)

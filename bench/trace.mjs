@@ -1,22 +1,23 @@
 // One query's tasks in the page, worker by worker: when each attempt started and ended,
 // relative to the job's start, from the job's event log. For finding where a job waits.
-//   node bench/trace.mjs [--dist=DIR] [--rows=N] [--workers=N] [--query=ID] [--runs=N]
+//   node bench/trace.mjs [--dist=DIR] [--rows=N | --tpch=SCALE] [--workers=N] [--query=ID] [--runs=N]
 import path from 'node:path';
 
 import { launch, saveEventLog, setSetting } from '../tests/browser/harness.mjs';
-import { ROOT, args, generate } from './common.mjs';
-import { kilnPage, kilnRun } from './kiln-page.mjs';
-import { QUERIES } from './queries.mjs';
+import { ROOT, args, generate, generateTpch } from './common.mjs';
+import { TAXI_TABLES, kilnPage, kilnRun, tablesOf } from './kiln-page.mjs';
+import { QUERIES, tpchQueries } from './queries.mjs';
 import { serve } from './server.mjs';
 
 const dist = path.resolve(args.dist ?? path.join(ROOT, 'dist'));
 const rows = Number(args.rows ?? 5_000_000);
-const query = QUERIES.find((q) => q.id === (args.query ?? 'group_by'));
-const dir = generate(rows, 6, process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln'));
+const tpch = args.tpch ? Number(args.tpch) : null;
+const query = (tpch ? tpchQueries() : QUERIES).find((q) => q.id === (args.query ?? (tpch ? 'q01' : 'group_by')));
+const dir = tpch ? generateTpch(tpch) : generate(rows, 6, process.env.KILN_BIN ?? path.join(ROOT, 'target/debug/kiln'));
 const server = await serve({ '/': dist });
 const browser = await launch();
 try {
-  const page = await kilnPage(browser, server.url, dir);
+  const page = await kilnPage(browser, server.url, dir, tpch ? tablesOf(dir) : TAXI_TABLES);
   await setSetting(page, 'workers', Number(args.workers ?? 2));
   for (let i = 0; i < Number(args.runs ?? 3); i++) console.log(`run ${i}: ${(await kilnRun(page, query.sql)).toFixed(1)} ms`);
   const events = await saveEventLog(page);
