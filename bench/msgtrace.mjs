@@ -1,7 +1,7 @@
 // Where one query's time goes between the page's threads: every message between the
 // page and its workers (the planning worker, each pool worker), timestamped in the page,
 // for one run after warm-ups.
-//   node bench/msgtrace.mjs [--dist=DIR] [--tpch=SCALE | --rows=N] [--query=ID] [--workers=N]
+//   node bench/msgtrace.mjs [--dist=DIR] [--tpch=SCALE | --rows=N] [--query=ID] [--workers=N] [--warm=3] [--jsflags=...]
 import path from 'node:path';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
@@ -40,7 +40,7 @@ try {
   };
   const kiln = await kilnPage(browser, server.url, dir, tpch ? tablesOf(dir) : TAXI_TABLES, { init });
   await setSetting(kiln, 'workers', Number(args.workers ?? 2));
-  for (let i = 0; i < 3; i++) await kilnRun(kiln, query.sql);
+  for (let i = 0; i < Number(args.warm ?? 3); i++) await kilnRun(kiln, query.sql);
   await kiln.evaluate(() => { window.msgLog = []; });
   const ms = await kilnRun(kiln, query.sql);
   const start = await kiln.evaluate(() => window.benchRun.start);
