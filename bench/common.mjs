@@ -17,6 +17,9 @@ export const args = Object.fromEntries(process.argv.slice(2).map((a) => {
 
 export const log = (...m) => console.error('[bench]', ...m);
 
+/** Bytes as the reports print them: `104.6 MB`. */
+export const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
+
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -3,6 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { mb } from './common.mjs';
+
 // The ratios each kind of data is held to (issue 19 for TPC-H: on the geometric mean and
 // on at least 18 of the 22 queries).
 const TARGETS = {
@@ -24,7 +26,6 @@ const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((n, x) => n + Math.log(x
 
 const ms = (q) => (q?.median === undefined ? (q?.error ? 'failed' : '–') : `${q.median.toFixed(0)}`);
 const spread = (q) => (q?.median === undefined ? '' : ` (${q.min.toFixed(0)}–${q.max.toFixed(0)})`);
-const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 function ratio(ds, a, b, id) {
   const [x, y] = [ds.engines[a]?.queries?.[id]?.median, ds.engines[b]?.queries?.[id]?.median];

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { launch, setSetting } from '../tests/browser/harness.mjs';
-import { BENCH, OUT, ROOT, args, generate, generateTpch, log, median } from './common.mjs';
+import { BENCH, OUT, ROOT, args, generate, generateTpch, log, mb, median } from './common.mjs';
 import { TAXI_TABLES, kilnAnswer, kilnPage, kilnRun, parseCsv, peakPerWorker, tablesOf } from './kiln-page.mjs';
 import { QUERIES, tpchQueries } from './queries.mjs';
 import { serve } from './server.mjs';
@@ -86,8 +86,6 @@ function tpchDataset(scale) {
     duckdbModes: ['buffer'], handles: false, arrow: false,
   };
 }
-
-const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 // --- answers ------------------------------------------------------------------------------
 
