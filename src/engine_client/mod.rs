@@ -789,6 +789,8 @@ fn job_options(settings: &RunSettings) -> JobOptions {
         partitions: settings.partitions(),
         split_bytes: settings.split_mb.max(1) * 1024 * 1024,
         result_to_disk: false,
+        // The page's workers have no budget yet: they spill nowhere.
+        memory_per_worker: None,
     }
 }
 

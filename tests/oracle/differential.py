@@ -44,14 +44,16 @@ class Report:
 
 
 def run_matrix(queries: Sequence[str], tables: dict, *, workers=(1, 2, 4, 8), split_kb=(131072,),
-               timeout=kiln.DEFAULT_TIMEOUT) -> list[list[dict]]:
-    """Each query's runs, in order: direct first, then one per split size and worker count."""
+               memory_mb=(), timeout=kiln.DEFAULT_TIMEOUT) -> list[list[dict]]:
+    """Each query's runs, in order: direct first, then one per split size and worker count,
+    then one per memory budget (in MB per worker) and worker count."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(list(queries), f)
         path = f.name
     try:
         proc = kiln.run("matrix", path, *kiln.table_args(tables), "--workers", ",".join(map(str, workers)),
-                        "--split-kb", ",".join(map(str, split_kb)), timeout=timeout)
+                        "--split-kb", ",".join(map(str, split_kb)),
+                        *(["--memory-mb", ",".join(map(str, memory_mb))] if memory_mb else []), timeout=timeout)
     finally:
         os.unlink(path)
     assert proc.returncode == 0, "kiln matrix failed" + kiln.describe(proc)

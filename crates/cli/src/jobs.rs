@@ -19,6 +19,7 @@ pub async fn run(
     let options = JobOptions {
         partitions: partitions.max(1),
         split_bytes: args.split_bytes(),
+        memory_per_worker: args.memory_per_worker,
         ..Default::default()
     };
     let plan = engine.plan_job(sql, &options).await?;
@@ -43,6 +44,7 @@ pub fn run_plan(
             fail_every_attempt: false,
             hang_at_attempt: None,
         },
+        memory_per_worker: args.memory_per_worker,
     };
     let mut events = Vec::new();
     let cancel = AtomicBool::new(false);

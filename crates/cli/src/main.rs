@@ -139,6 +139,10 @@ enum Command {
         /// Split sizes in KB to run each job with.
         #[arg(long, value_delimiter = ',', default_value = "131072")]
         split_kb: Vec<u64>,
+        /// Memory budgets per worker, in MB, to run each job with too (at the first
+        /// split size): its sorts, aggregations and joins spill past them.
+        #[arg(long, value_delimiter = ',')]
+        memory_mb: Vec<u64>,
     },
     /// Generate sample data.
     Gen {
@@ -175,6 +179,34 @@ struct JobArgs {
     kill_worker_at: Option<u32>,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Each worker's memory budget (`64MB`, `1GB`, bytes): sorts, aggregations and
+    /// sort-merge joins spill to temp files past it; joins are then planned to spill.
+    #[arg(long, value_parser = parse_size)]
+    memory_per_worker: Option<u64>,
+}
+
+/// `64MB`, `1.5GB`, `512KB` or plain bytes, in powers of 1024 as memory is counted.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64MB or 1GB"))?;
+    let scale = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1u64,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}: use KB, MB or GB")),
+    };
+    let bytes = number * scale as f64;
+    if bytes < 1.0 {
+        return Err(format!("{text:?} is too small for a memory budget"));
+    }
+    Ok(bytes as u64)
 }
 
 impl JobArgs {
@@ -428,9 +460,10 @@ async fn run(command: Command) -> Result<(), UserError> {
             tables,
             workers,
             split_kb,
+            memory_mb,
         } => {
             let mut engine = engine_with_tables(None, &tables).await?;
-            matrix::run(&mut engine, &queries, &workers, &split_kb).await
+            matrix::run(&mut engine, &queries, &workers, &split_kb, &memory_mb).await
         }
         Command::Explain {
             query,

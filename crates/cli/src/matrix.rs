@@ -20,6 +20,7 @@ pub async fn run(
     queries: &Path,
     workers: &[usize],
     split_kb: &[u64],
+    memory_mb: &[u64],
 ) -> Result<(), UserError> {
     let context = format!("reading the queries in {}", queries.display());
     let text = std::fs::read_to_string(queries).map_err(|e| cli_error(&context, e))?;
@@ -31,8 +32,18 @@ pub async fn run(
         let mut runs = vec![answer("direct", output, started)];
         for &split in split_kb {
             for &count in workers {
-                let args = job_args(count, split);
+                let args = job_args(count, split, None);
                 let label = format!("workers={count} split_kb={split}");
+                let started = Instant::now();
+                let output = jobs::run(engine, query, 2 * count, count, &args).await;
+                runs.push(answer(&label, output, started));
+            }
+        }
+        let split = split_kb.first().copied().unwrap_or(131072);
+        for &mb in memory_mb {
+            for &count in workers {
+                let args = job_args(count, split, Some(mb.max(1) << 20));
+                let label = format!("workers={count} split_kb={split} memory_mb={mb}");
                 let started = Instant::now();
                 let output = jobs::run(engine, query, 2 * count, count, &args).await;
                 runs.push(answer(&label, output, started));
@@ -47,7 +58,7 @@ pub async fn run(
     Ok(())
 }
 
-fn job_args(workers: usize, split_kb: u64) -> JobArgs {
+fn job_args(workers: usize, split_kb: u64, memory_per_worker: Option<u64>) -> JobArgs {
     JobArgs {
         workers: Some(workers),
         split_mb: 128,
@@ -57,6 +68,7 @@ fn job_args(workers: usize, split_kb: u64) -> JobArgs {
         fail_probability: 0.0,
         kill_worker_at: None,
         seed: 1,
+        memory_per_worker,
     }
 }
 

@@ -148,6 +148,14 @@ fn explain(message: String) -> String {
              without this limit). Rewrite the file with smaller row groups to query it"
         );
     }
+    if message.starts_with("Resources exhausted") {
+        // DataFusion names the operator and the bytes; what to do about it is Kiln's.
+        return format!(
+            "{message}. The task needed more memory at once than its worker's budget leaves \
+             (for one batch, or for what the operator cannot spill): raise the memory budget \
+             per worker, or run the job with more partitions so that each task holds less"
+        );
+    }
     message
 }
 

@@ -20,6 +20,7 @@ pub mod results;
 pub mod source_store;
 pub mod spark_export;
 pub mod spark_sql;
+pub mod spill;
 pub mod sql_types;
 
 pub use catalog::SourceFile;

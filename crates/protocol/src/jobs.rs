@@ -24,6 +24,10 @@ pub struct JobOptions {
     /// planner leaves every stage to tasks (its own answers are kept blocks).
     #[serde(default)]
     pub result_to_disk: bool,
+    /// Each worker's memory budget, when the job has one: joins are then planned as
+    /// sort-merge joins, which spill, rather than hash joins, whose build side cannot.
+    #[serde(default)]
+    pub memory_per_worker: Option<u64>,
 }
 
 impl JobOptions {
@@ -36,6 +40,7 @@ impl Default for JobOptions {
             partitions: 2,
             split_bytes: Self::DEFAULT_SPLIT_BYTES,
             result_to_disk: false,
+            memory_per_worker: None,
         }
     }
 }
@@ -181,6 +186,27 @@ pub struct TaskMetrics {
     /// Per operator of the stage, in the order of `StageSummary::operators`.
     #[serde(default)]
     pub operators: Vec<OperatorMetrics>,
+    /// The memory budget the task ran under (its worker's), when there was one.
+    #[serde(default)]
+    pub memory_budget_bytes: Option<u64>,
+    /// Spill files the task's operators wrote past that budget, and their bytes
+    /// written and read back.
+    #[serde(default)]
+    pub spill_files: u64,
+    #[serde(default)]
+    pub spill_write_bytes: u64,
+    #[serde(default)]
+    pub spill_read_bytes: u64,
+}
+
+impl TaskMetrics {
+    /// What the worker's spill files did during the task, under `budget`.
+    pub fn record_spill(&mut self, budget: Option<u64>, files: u64, written: u64, read: u64) {
+        self.memory_budget_bytes = budget;
+        self.spill_files = files;
+        self.spill_write_bytes = written;
+        self.spill_read_bytes = read;
+    }
 }
 
 /// A running attempt's progress so far.

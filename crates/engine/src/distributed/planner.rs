@@ -56,6 +56,12 @@ pub fn job_session(
     config
         .optimizer
         .enable_physical_uncorrelated_scalar_subquery = false;
+    // Under a memory budget a hash join's build side is the one operator that cannot
+    // spill: a sort-merge join of the same shuffled sides sorts them (which spills) and
+    // streams both. Without a budget the hash join is faster, and memory is the tab's.
+    if options.memory_per_worker.is_some() {
+        config.optimizer.prefer_hash_join = false;
+    }
     // Experimental, and it shares its buffered side's matches across partitions as a
     // collect-left join does; Kiln's audit would refuse it.
     config.optimizer.enable_piecewise_merge_join = false;

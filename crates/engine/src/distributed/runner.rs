@@ -18,12 +18,17 @@ use kiln_scheduler::{Assignment, Job, JobState, SchedulerConfig};
 use super::monitor::TaskHooks;
 use super::task::run_task;
 use crate::QueryOutput;
+use crate::error::EngineError;
+use crate::spill::{TempFileDisk, WorkerMemory};
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     pub workers: usize,
     pub max_attempts: u32,
     pub faults: FaultConfig,
+    /// Each worker's memory budget: its tasks' sorts, aggregations and joins spill to
+    /// temp files past it. None: as much as the process can get.
+    pub memory_per_worker: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -32,6 +37,7 @@ impl Default for RunOptions {
             workers: 2,
             max_attempts: 4,
             faults: FaultConfig::default(),
+            memory_per_worker: None,
         }
     }
 }
@@ -87,7 +93,8 @@ pub fn run_job(
             let (tasks, inbox) = mpsc::channel();
             let killed = Arc::new(AtomicBool::new(false));
             let (report_tx, flag) = (report_tx.clone(), killed.clone());
-            scope.spawn(move || worker_loop(ctx, id, inbox, report_tx, flag, clock));
+            let budget = options.memory_per_worker;
+            scope.spawn(move || worker_loop(ctx, budget, id, inbox, report_tx, flag, clock));
             WorkerHandle {
                 id,
                 tasks,
@@ -185,12 +192,19 @@ fn mark_idle(pool: &mut [WorkerHandle], worker: WorkerId) {
 /// (`killed` is its whole instance dying: a cancel or fault injection).
 fn worker_loop(
     ctx: &SessionContext,
+    budget: Option<u64>,
     id: WorkerId,
     inbox: Receiver<Assignment<Bytes>>,
     reports: Sender<Report>,
     killed: Arc<AtomicBool>,
     clock: Clock,
 ) {
+    // A worker's own runtime, as a web worker has its own instance: its budget is its
+    // own, whatever the others use.
+    let memory = budget.map(|budget| {
+        WorkerMemory::new(&ctx.runtime_env(), budget, Arc::new(TempFileDisk))
+            .map_err(|e| EngineError::from(e).to_user("setting up the worker's memory budget"))
+    });
     for assignment in inbox {
         if killed.load(Ordering::SeqCst) {
             return;
@@ -204,12 +218,34 @@ fn worker_loop(
             }),
             stop: Some(killed.clone()),
         };
-        let outcome = futures::executor::block_on(run_task(
-            ctx.task_ctx(),
-            &assignment.request,
-            assignment.blocks,
-            hooks,
-        ));
+        let outcome = match &memory {
+            None => futures::executor::block_on(run_task(
+                ctx.task_ctx(),
+                &assignment.request,
+                assignment.blocks,
+                hooks,
+            )),
+            Some(Err(error)) => Err(error.clone()),
+            Some(Ok(memory)) => {
+                let outcome = futures::executor::block_on(run_task(
+                    memory.task_context(ctx),
+                    &assignment.request,
+                    assignment.blocks,
+                    hooks,
+                ));
+                // Taken whatever the outcome, so the next task starts from zero.
+                let spill = memory.take_spill();
+                outcome.map(|mut outcome| {
+                    outcome.metrics.record_spill(
+                        Some(memory.budget()),
+                        spill.files,
+                        spill.bytes_written,
+                        spill.bytes_read,
+                    );
+                    outcome
+                })
+            }
+        };
         let report = match outcome {
             Ok(outcome) => Report::Done(id, attempt, outcome.metrics, outcome.blocks),
             Err(error) => Report::Failed(id, attempt, error),

@@ -321,3 +321,91 @@ async fn constants_are_answered_while_planning_and_what_fails_is_left_to_a_task(
         "{error:?}"
     );
 }
+
+/// Under a memory budget far below what a sort holds, the sort spills to temp files:
+/// the answer is still the one-process answer, in order, and every task says what it
+/// spilled, under which budget.
+#[tokio::test]
+async fn a_sort_over_its_budget_spills_and_gives_the_same_answer() {
+    let mut engine = engine().await;
+    let sql = "SELECT id, name FROM trips ORDER BY name DESC, id";
+    let budget = 2 << 20;
+    // Whole files as splits: a merge of N sorted runs holds a batch of each, and one
+    // run per row group would not fit the budget.
+    let plan = engine
+        .plan_job(
+            sql,
+            &JobOptions {
+                memory_per_worker: Some(budget),
+                partitions: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut finished = Vec::new();
+    let cancel = AtomicBool::new(false);
+    let run = RunOptions {
+        memory_per_worker: Some(budget),
+        ..RunOptions::default()
+    };
+    let output = engine
+        .run_job(plan, &run, &cancel, &mut |e| {
+            if let JobEvent::TaskFinished { metrics, .. } = e {
+                finished.push(metrics.clone());
+            }
+        })
+        .unwrap();
+    let direct = engine.sql(sql).await.unwrap();
+    assert_eq!(csv(&output), csv(&direct));
+    assert!(
+        finished
+            .iter()
+            .all(|m| m.memory_budget_bytes == Some(budget))
+    );
+    let files: u64 = finished.iter().map(|m| m.spill_files).sum();
+    let written: u64 = finished.iter().map(|m| m.spill_write_bytes).sum();
+    let read: u64 = finished.iter().map(|m| m.spill_read_bytes).sum();
+    let by_operators: u64 = finished
+        .iter()
+        .flat_map(|m| &m.operators)
+        .map(|o| o.spill_count)
+        .sum();
+    assert!(files > 0 && written > 0, "no spill: {finished:?}");
+    assert_eq!(read, written, "spilled bytes not all read back");
+    assert_eq!(by_operators, files);
+}
+
+/// A budget makes the job's joins sort-merge joins, which spill, not hash joins.
+#[tokio::test]
+async fn a_budget_plans_joins_that_can_spill() {
+    let mut engine = engine().await;
+    let sql = "SELECT count(*) FROM trips a JOIN trips b ON a.id = b.id";
+    let physical = |plan: &JobPlan| plan.plans.physical.text.clone();
+    let unbounded = engine.plan_job(sql, &options(2)).await.unwrap();
+    let bounded = engine
+        .plan_job(
+            sql,
+            &JobOptions {
+                memory_per_worker: Some(64 << 20),
+                ..options(2)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        physical(&unbounded).contains("HashJoinExec"),
+        "{}",
+        physical(&unbounded)
+    );
+    assert!(
+        physical(&bounded).contains("SortMergeJoinExec"),
+        "{}",
+        physical(&bounded)
+    );
+    assert!(
+        !physical(&bounded).contains("HashJoinExec"),
+        "{}",
+        physical(&bounded)
+    );
+}
