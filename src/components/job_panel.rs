@@ -76,6 +76,16 @@ pub fn JobPanel(props: &Props) -> Html {
     };
     let on_timeout = whole(SettingChange::TaskTimeoutS);
     let on_limit = whole(SettingChange::ResultLimitMb);
+    // Empty: no budget.
+    let on_memory = props.on_settings.reform(|text: String| {
+        SettingChange::MemoryMb(
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| *n >= 1.0)
+                .map(|n| n as u64),
+        )
+    });
     let on_load = {
         let on_load_events = props.on_load_events.clone();
         Callback::from(move |e: Event| {
@@ -187,6 +197,11 @@ pub fn JobPanel(props: &Props) -> Html {
                 <NumberField label="Result limit MB" testid="result-limit"
                     title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
                     value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
+                <NumberField label="Memory per worker MB" testid="memory-mb"
+                    title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (joins are then sort-merge joins, which can spill). Empty: no budget, as much as a worker can get"
+                    value={settings.memory_mb.map(|mb| mb.to_string()).unwrap_or_default()}
+                    placeholder={suggested_memory_mb(settings.workers).map(|mb| format!("none (e.g. {mb})")).unwrap_or_else(|| "none".into())}
+                    min="1" max="4096" on_commit={on_memory} />
                 </div>
                 <fieldset class="fault-injection" data-testid="fault-injection">
                     <legend>{"Fault injection"}</legend>
@@ -240,11 +255,27 @@ fn settings_line(s: &RunSettings) -> String {
         if s.workers == 1 { "" } else { "s" },
         s.split_mb
     );
+    if let Some(mb) = s.memory_mb {
+        line.push_str(&format!(" · {mb} MB per worker"));
+    }
     let faults = faults(s);
     if !faults.is_empty() {
         line.push_str(&format!(" · faults: {}", faults.join(", ")));
     }
     line
+}
+
+/// A budget that leaves the tab room: a quarter of what the browser says the device has
+/// (`navigator.deviceMemory`, in GB, which browsers round and cap at 8), shared by the
+/// workers; none where the browser does not say.
+fn suggested_memory_mb(workers: usize) -> Option<u64> {
+    let navigator = web_sys::window()?.navigator();
+    let gb = js_sys::Reflect::get(&navigator, &"deviceMemory".into())
+        .ok()?
+        .as_f64()
+        .filter(|gb| *gb > 0.0)?;
+    let mb = gb * 1024.0 / 4.0 / workers.max(1) as f64;
+    Some((mb as u64).clamp(64, 2048))
 }
 
 /// The faults a job will inject, in words.

@@ -135,7 +135,9 @@ pub fn StagePage(props: &Props) -> Html {
         .get(props.stage)
         .zip(props.job.stages.get(props.stage));
     let done: Vec<&TaskMetrics> = attempts.iter().filter_map(|a| a.metrics.as_ref()).collect();
-    let rows: [SummaryRow; 5] = [
+    let spilled = done.iter().filter(|m| m.spill_files > 0).count();
+    let budget = done.iter().find_map(|m| m.memory_budget_bytes);
+    let mut rows: Vec<SummaryRow> = vec![
         ("Duration", |m| m.duration_ms, elapsed_ms),
         ("Rows in", |m| m.rows_in as f64, |v| format!("{v:.0}")),
         (
@@ -154,6 +156,13 @@ pub fn StagePage(props: &Props) -> Html {
             |v| human_bytes(v as u64),
         ),
     ];
+    if spilled > 0 {
+        rows.push((
+            "Spill written",
+            |m| m.spill_write_bytes as f64,
+            |v| human_bytes(v as u64),
+        ));
+    }
     let mut skew = Vec::new();
     let summary: Html = rows
         .iter()
@@ -183,6 +192,25 @@ pub fn StagePage(props: &Props) -> Html {
                     { "The planner answered this stage itself: it reads no file and no other stage (the files' statistics or constants give its rows), so no task ran." }
                 </p>
             }
+            if let Some(budget) = budget {
+                <p class="hint" data-testid="memory-budget">
+                    { format!(
+                        "Each worker had {} for its tasks' sorts, aggregations and joins. {}",
+                        human_bytes(budget),
+                        if spilled == 0 {
+                            "No task needed more: nothing spilled.".to_string()
+                        } else {
+                            let written: u64 = done.iter().map(|m| m.spill_write_bytes).sum();
+                            let files: u64 = done.iter().map(|m| m.spill_files).sum();
+                            format!(
+                                "{spilled} of {} tasks needed more and spilled: {files} files, {} written to this browser's private storage and read back.",
+                                done.len(),
+                                human_bytes(written)
+                            )
+                        }
+                    ) }
+                </p>
+            }
             <table class="quantiles">
                 <thead><tr><th>{"Metric"}</th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
                 <tbody>{ summary }</tbody>
@@ -210,7 +238,7 @@ pub fn StagePage(props: &Props) -> Html {
                 <thead><tr>
                     <th>{"task"}</th><th>{"split"}</th><th>{"worker"}</th><th>{"attempt"}</th><th>{"status"}</th>
                     <th>{"duration"}</th><th>{"rows in"}</th><th>{"rows out"}</th><th>{"bytes read"}</th>
-                    <th>{"shuffle read"}</th><th>{"shuffle write"}</th><th>{"peak memory"}</th>
+                    <th>{"shuffle read"}</th><th>{"shuffle write"}</th><th>{"spilled"}</th><th>{"peak memory"}</th>
                 </tr></thead>
                 <tbody>
                     { for attempts.iter().map(|a| {
@@ -230,6 +258,9 @@ pub fn StagePage(props: &Props) -> Html {
                                 <td>{ bytes(|m| m.bytes_read) }</td>
                                 <td>{ bytes(|m| m.shuffle_read_bytes) }</td>
                                 <td>{ bytes(|m| m.shuffle_write_bytes) }</td>
+                                <td data-testid="task-spill">{ m.filter(|m| m.spill_files > 0).map(|m| format!(
+                                    "{} in {} file{}", human_bytes(m.spill_write_bytes), m.spill_files,
+                                    if m.spill_files == 1 { "" } else { "s" })).unwrap_or_default() }</td>
                                 <td>{ m.and_then(|m| m.peak_memory_bytes).map(human_bytes).unwrap_or_default() }</td>
                             </tr>
                         }

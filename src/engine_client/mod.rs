@@ -789,8 +789,7 @@ fn job_options(settings: &RunSettings) -> JobOptions {
         partitions: settings.partitions(),
         split_bytes: settings.split_mb.max(1) * 1024 * 1024,
         result_to_disk: false,
-        // The page's workers have no budget yet: they spill nowhere.
-        memory_per_worker: None,
+        memory_per_worker: settings.memory_mb.map(|mb| mb << 20),
     }
 }
 

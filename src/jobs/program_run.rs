@@ -150,6 +150,7 @@ mod tests {
                 stages: vec![],
                 result_schema: vec![],
                 answer: None,
+                memory_per_worker: None,
             }),
             write: None,
         }

@@ -343,6 +343,7 @@ mod tests {
             },
             plans: Default::default(),
             workers: 2,
+            memory_per_worker: None,
         }
     }
 

@@ -32,6 +32,10 @@ pub struct RunSettings {
     /// holding it; it can be written into a folder instead.
     #[serde(default = "default_result_limit")]
     pub result_limit_mb: u64,
+    /// Each worker's memory budget for its tasks' operators, which spill to the
+    /// browser's private storage past it; `None`: as much as the worker can get.
+    #[serde(default)]
+    pub memory_mb: Option<u64>,
 }
 
 fn default_timeout() -> u64 {
@@ -58,6 +62,7 @@ impl RunSettings {
             task_timeout_s: default_timeout(),
             hang_a_task: false,
             result_limit_mb: default_result_limit(),
+            memory_mb: None,
         }
     }
 
@@ -79,6 +84,7 @@ impl RunSettings {
             SettingChange::TaskTimeoutS(s) => self.task_timeout_s = s.clamp(1, 86_400),
             SettingChange::HangATask(on) => self.hang_a_task = on,
             SettingChange::ResultLimitMb(mb) => self.result_limit_mb = mb.clamp(1, 1 << 20),
+            SettingChange::MemoryMb(mb) => self.memory_mb = mb.map(|mb| mb.clamp(1, 4096)),
         }
     }
 }
@@ -93,6 +99,7 @@ pub enum SettingChange {
     TaskTimeoutS(u64),
     HangATask(bool),
     ResultLimitMb(u64),
+    MemoryMb(Option<u64>),
 }
 
 pub enum Effect {

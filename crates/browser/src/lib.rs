@@ -6,6 +6,7 @@
 mod allocator;
 mod file_source;
 mod lake;
+mod opfs_spill;
 mod worker;
 
 pub use worker::handle_message;

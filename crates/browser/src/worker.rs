@@ -19,6 +19,8 @@ use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
 use crate::lake;
+use crate::opfs_spill::{NoDisk, OpfsDisk};
+use kiln_engine::spill::{SpillDisk, WorkerMemory};
 
 fn lake_error(e: &kiln_gen::GenError) -> UserError {
     UserError {
@@ -43,6 +45,10 @@ struct WorkerState {
     next_result: u64,
     exports: HashMap<u64, Export>,
     next_export: u64,
+    /// A pool worker's memory for tasks under a budget, made at the first such task.
+    memory: Option<WorkerMemory>,
+    /// Where that memory spills: this worker's arena in OPFS, opened once.
+    spill_disk: Option<Arc<dyn SpillDisk>>,
 }
 
 /// An export being pulled by the page.
@@ -118,6 +124,8 @@ impl WorkerState {
             next_result: 1,
             exports: HashMap::new(),
             next_export: 1,
+            memory: None,
+            spill_disk: None,
         }
     }
 }
@@ -191,6 +199,27 @@ fn memory_bytes() -> u64 {
     {
         0
     }
+}
+
+/// This worker's memory under `budget`: made (with its OPFS disk, opened once) at the
+/// first task that asks for it, and again when a task asks for another budget.
+async fn worker_memory(state: &mut WorkerState, budget: u64) -> Result<(), UserError> {
+    if state.spill_disk.is_none() {
+        let disk: Arc<dyn SpillDisk> = match OpfsDisk::open().await {
+            Ok(disk) => Arc::new(disk),
+            Err(reason) => Arc::new(NoDisk(reason)),
+        };
+        state.spill_disk = Some(disk);
+    }
+    if state.memory.as_ref().is_none_or(|m| m.budget() != budget) {
+        let disk = state.spill_disk.clone().expect("opened above");
+        let memory = WorkerMemory::new(&state.engine.context().runtime_env(), budget, disk)
+            .map_err(|e| {
+                kiln_engine::EngineError::from(e).to_user("setting up the worker's memory budget")
+            })?;
+        state.memory = Some(memory);
+    }
+    Ok(())
 }
 
 /// Handles one message from the page: `{ kind: 'request', request, files }`.
@@ -423,12 +452,33 @@ async fn handle(
             }
             let attempt = task.attempt_id();
             let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec())).collect();
-            let ctx = state.engine.context().task_ctx();
-            match kiln_engine::distributed::run_task(ctx, &task, blocks, task_hooks(attempt)).await
-            {
+            let ctx = match task.memory_budget {
+                None => state.engine.context().task_ctx(),
+                Some(budget) => {
+                    worker_memory(state, budget).await?;
+                    let memory = state.memory.as_ref().expect("made by worker_memory");
+                    memory.task_context(state.engine.context())
+                }
+            };
+            let outcome =
+                kiln_engine::distributed::run_task(ctx, &task, blocks, task_hooks(attempt)).await;
+            // Taken whatever the outcome, so the next task starts from zero.
+            let spill = task
+                .memory_budget
+                .and(state.memory.as_ref())
+                .map(|m| m.take_spill());
+            match outcome {
                 Ok(outcome) => {
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
+                    if let Some(spill) = spill {
+                        metrics.record_spill(
+                            task.memory_budget,
+                            spill.files,
+                            spill.bytes_written,
+                            spill.bytes_read,
+                        );
+                    }
                     Ok(Reply {
                         body: ResponseBody::TaskDone { attempt, metrics },
                         buffer: None,

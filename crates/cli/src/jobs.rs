@@ -44,7 +44,6 @@ pub fn run_plan(
             fail_every_attempt: false,
             hang_at_attempt: None,
         },
-        memory_per_worker: args.memory_per_worker,
     };
     let mut events = Vec::new();
     let cancel = AtomicBool::new(false);

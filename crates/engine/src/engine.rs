@@ -497,6 +497,10 @@ impl Engine {
             &splits.take_names(),
             answer,
         )
+        .map(|plan| JobPlan {
+            memory_per_worker: options.memory_per_worker,
+            ..plan
+        })
         .map_err(|e| e.to_user("cutting the plan into stages"))
     }
 

@@ -238,24 +238,29 @@ impl SpillWriter for DiskWriter {
 }
 
 /// Spill files as anonymous temp files: the OS removes them when they are closed,
-/// and when the process dies, so nothing is left behind.
-#[cfg(not(target_arch = "wasm32"))]
+/// and when the process dies, so nothing is left behind. (A wasm build has no temp
+/// files: the page lends its own disk.)
 pub struct TempFileDisk;
 
-#[cfg(not(target_arch = "wasm32"))]
 impl SpillDisk for TempFileDisk {
     fn create(&self) -> io::Result<Box<dyn SpillBlob>> {
-        Ok(Box::new(TempBlob {
-            file: tempfile::tempfile()?,
-            len: 0,
-        }))
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            Ok(Box::new(TempBlob {
+                file: tempfile::tempfile()?,
+                len: 0,
+            }))
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Err(io::Error::other("a wasm build has no temp files"))
+        }
     }
 
     fn describe(&self) -> &str {
         "a temp file"
     }
 }
-
 #[cfg(not(target_arch = "wasm32"))]
 struct TempBlob {
     file: std::fs::File,

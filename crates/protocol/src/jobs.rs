@@ -62,6 +62,10 @@ pub struct JobPlan {
     /// `StageSummary::answered_in_planning`): the job then has no task to run.
     #[serde(default, with = "serde_bytes")]
     pub answer: Option<Vec<u8>>,
+    /// Each worker's memory budget for the job's tasks (`JobOptions::memory_per_worker`,
+    /// which the plan was made for).
+    #[serde(default)]
+    pub memory_per_worker: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -136,6 +140,9 @@ pub struct TaskRequest {
     /// result is saved to disk, not kept).
     #[serde(default)]
     pub result_as_parquet: bool,
+    /// The worker's memory budget for this task: its operators spill past it.
+    #[serde(default)]
+    pub memory_budget: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +254,9 @@ pub enum JobEvent {
         #[serde(default)]
         plans: JobPlans,
         workers: usize,
+        /// Each worker's memory budget, when the job has one.
+        #[serde(default)]
+        memory_per_worker: Option<u64>,
     },
     StageSubmitted {
         job_id: JobId,

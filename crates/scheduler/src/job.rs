@@ -106,6 +106,8 @@ pub struct Job<B> {
     dice: FaultDice,
     /// The result the planner computed, for a job with no task (`JobPlan::answer`).
     answer: Option<Vec<u8>>,
+    /// What each task is told it may use (`JobPlan::memory_per_worker`).
+    memory_per_worker: Option<u64>,
 }
 
 impl<B: Clone> Job<B> {
@@ -137,6 +139,7 @@ impl<B: Clone> Job<B> {
             start_ms: now_ms,
             attempts_started: 0,
             answer: plan.answer,
+            memory_per_worker: plan.memory_per_worker,
         };
         job.events.push(JobEvent::JobSubmitted {
             job_id: job.job_id,
@@ -145,6 +148,7 @@ impl<B: Clone> Job<B> {
             graph: plan.graph,
             plans: plan.plans,
             workers: job.config.workers,
+            memory_per_worker: job.memory_per_worker,
         });
         job.submit_ready_stages(now_ms);
         job
@@ -242,6 +246,7 @@ impl<B: Clone> Job<B> {
             hang,
             result_as_parquet: self.config.result_as_parquet
                 && stage.plan.output == StageOutput::Result,
+            memory_budget: self.memory_per_worker,
         };
         let split = spec.split.clone();
         let input_bytes = spec.input_bytes;

@@ -55,6 +55,7 @@ fn plan(stages: Vec<StagePlan>) -> JobPlan {
         stages,
         result_schema: Vec::new(),
         answer: None,
+        memory_per_worker: None,
     }
 }
 

@@ -133,6 +133,7 @@ pub fn plan_job(
         stages,
         result_schema,
         answer,
+        memory_per_worker: None,
     })
 }
 

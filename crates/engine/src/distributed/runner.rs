@@ -26,9 +26,6 @@ pub struct RunOptions {
     pub workers: usize,
     pub max_attempts: u32,
     pub faults: FaultConfig,
-    /// Each worker's memory budget: its tasks' sorts, aggregations and joins spill to
-    /// temp files past it. None: as much as the process can get.
-    pub memory_per_worker: Option<u64>,
 }
 
 impl Default for RunOptions {
@@ -37,7 +34,6 @@ impl Default for RunOptions {
             workers: 2,
             max_attempts: 4,
             faults: FaultConfig::default(),
-            memory_per_worker: None,
         }
     }
 }
@@ -93,8 +89,7 @@ pub fn run_job(
             let (tasks, inbox) = mpsc::channel();
             let killed = Arc::new(AtomicBool::new(false));
             let (report_tx, flag) = (report_tx.clone(), killed.clone());
-            let budget = options.memory_per_worker;
-            scope.spawn(move || worker_loop(ctx, budget, id, inbox, report_tx, flag, clock));
+            scope.spawn(move || worker_loop(ctx, id, inbox, report_tx, flag, clock));
             WorkerHandle {
                 id,
                 tasks,
@@ -192,19 +187,15 @@ fn mark_idle(pool: &mut [WorkerHandle], worker: WorkerId) {
 /// (`killed` is its whole instance dying: a cancel or fault injection).
 fn worker_loop(
     ctx: &SessionContext,
-    budget: Option<u64>,
     id: WorkerId,
     inbox: Receiver<Assignment<Bytes>>,
     reports: Sender<Report>,
     killed: Arc<AtomicBool>,
     clock: Clock,
 ) {
-    // A worker's own runtime, as a web worker has its own instance: its budget is its
-    // own, whatever the others use.
-    let memory = budget.map(|budget| {
-        WorkerMemory::new(&ctx.runtime_env(), budget, Arc::new(TempFileDisk))
-            .map_err(|e| EngineError::from(e).to_user("setting up the worker's memory budget"))
-    });
+    // A worker's own memory, as a web worker has its own instance: its budget is its
+    // own, whatever the others use. Made again only when a task asks for another.
+    let mut memory: Option<WorkerMemory> = None;
     for assignment in inbox {
         if killed.load(Ordering::SeqCst) {
             return;
@@ -218,15 +209,29 @@ fn worker_loop(
             }),
             stop: Some(killed.clone()),
         };
-        let outcome = match &memory {
+        let budget = assignment.request.memory_budget;
+        if let Some(budget) = budget
+            && memory.as_ref().is_none_or(|m| m.budget() != budget)
+        {
+            memory = match WorkerMemory::new(&ctx.runtime_env(), budget, Arc::new(TempFileDisk)) {
+                Ok(made) => Some(made),
+                Err(e) => {
+                    let error = EngineError::from(e).to_user("setting up the worker's memory");
+                    if reports.send(Report::Failed(id, attempt, error)).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+        }
+        let outcome = match budget.and(memory.as_ref()) {
             None => futures::executor::block_on(run_task(
                 ctx.task_ctx(),
                 &assignment.request,
                 assignment.blocks,
                 hooks,
             )),
-            Some(Err(error)) => Err(error.clone()),
-            Some(Ok(memory)) => {
+            Some(memory) => {
                 let outcome = futures::executor::block_on(run_task(
                     memory.task_context(ctx),
                     &assignment.request,

@@ -345,12 +345,8 @@ async fn a_sort_over_its_budget_spills_and_gives_the_same_answer() {
         .unwrap();
     let mut finished = Vec::new();
     let cancel = AtomicBool::new(false);
-    let run = RunOptions {
-        memory_per_worker: Some(budget),
-        ..RunOptions::default()
-    };
     let output = engine
-        .run_job(plan, &run, &cancel, &mut |e| {
+        .run_job(plan, &RunOptions::default(), &cancel, &mut |e| {
             if let JobEvent::TaskFinished { metrics, .. } = e {
                 finished.push(metrics.clone());
             }
