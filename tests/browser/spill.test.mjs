@@ -1,0 +1,131 @@
+// Jobs bigger than their workers' memory, in the page: with "Memory per worker MB" set,
+// each pool worker's sorts, aggregations and sort-merge joins spill to its arena in the
+// Origin Private File System. The answers must equal DuckDB's, the job's events and its
+// stage page must show the spill, and arenas left by a dead tab must be removed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  withPage, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, setSetting,
+  saveEventLog, showJobView, screenshot,
+} from './harness.mjs';
+
+// 765,000 yellow trips, some 110 MB in memory, against 8 MB per worker.
+const ROWS = 900_000;
+const BUDGET_MB = 8;
+let page, yellow;
+
+withPage(async (opened) => {
+  page = opened;
+  yellow = path.join(generateTaxi(ROWS, 5, 3), 'yellow');
+  await page.getByTestId('folder-input').setInputFiles(yellow);
+  await page.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
+  await setSetting(page, 'workers', 2);
+  await setSetting(page, 'memory-mb', BUDGET_MB);
+});
+
+/** The arenas in the page's OPFS spill folder: name and size. */
+async function arenas() {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const folder = await root.getDirectoryHandle('kiln-spill', { create: true });
+    const out = [];
+    for await (const [name, handle] of folder.entries()) {
+      let size = null;
+      try { size = (await handle.getFile()).size; } catch { /* held by a worker */ }
+      out.push({ name, size });
+    }
+    return out;
+  });
+}
+
+/** Runs `sql`, checks its rows against DuckDB's (the first page, and the count), and
+ *  returns the job's spill from its events. */
+async function check(sql, what) {
+  await runSql(page, sql);
+  assert.equal(await page.getByTestId('error-panel').count(), 0,
+    `${what}: ${await page.getByTestId('error-panel').allTextContents()}`);
+  // DuckDB's count, and its first rows (the page shows the first page of the result).
+  const [[count]] = oracle('query', `SELECT count(*) FROM (${sql}) q`, `yellow=${yellow}`);
+  assert.equal(await resultRowCount(page), Number(count), `${what}: row count`);
+  const shown = (await readResult(page)).rows;
+  const expected = oracle('query', `${sql} LIMIT ${shown.length}`, `yellow=${yellow}`);
+  assertRowsEqual(assert, shown, expected, what);
+  const finished = (await saveEventLog(page)).filter((e) => e.event === 'task_finished').map((e) => e.metrics);
+  assert.ok(finished.every((m) => m.memory_budget_bytes === BUDGET_MB << 20), `${what}: every task had the budget`);
+  const sum = (key) => finished.reduce((s, m) => s + m[key], 0);
+  return { files: sum('spill_files'), written: sum('spill_write_bytes'), read: sum('spill_read_bytes') };
+}
+
+function assertSpilled(spill, what) {
+  assert.ok(spill.files > 0 && spill.written > 0, `${what}: it did not spill: ${JSON.stringify(spill)}`);
+  assert.equal(spill.read, spill.written, `${what}: every spilled byte was read back`);
+}
+
+test('a sort of every row spills to OPFS and gives DuckDB\'s order', async () => {
+  const sql = `SELECT total_amount, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID",
+    trip_distance, fare_amount FROM yellow
+    ORDER BY total_amount DESC, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID", trip_distance`;
+  assertSpilled(await check(sql, 'sort'), 'sort');
+  // The stage page says what the budget was and what spilled.
+  await showJobView(page, 'stages');
+  await page.locator('[data-testid=dag-stage][data-stage="0"]').click();
+  const hint = page.getByTestId('memory-budget');
+  await hint.waitFor();
+  assert.match(await hint.textContent(), new RegExp(`had ${BUDGET_MB}\\.0 MiB.*spilled: \\d+ files`));
+  const spills = await page.getByTestId('task-spill').allTextContents();
+  assert.ok(spills.some((t) => /in \d+ files?/.test(t)), `a task row shows its spill: ${spills}`);
+  await page.getByTestId('stage-page').scrollIntoViewIfNeeded();
+  await screenshot(page, 'spill-stage-page');
+});
+
+test('a group-by with most rows their own group and a large join spill and match DuckDB', async () => {
+  const groups = `SELECT count(*) AS groups, sum(n) AS trips, max(n) AS most, min(d) AS shortest FROM (
+    SELECT tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID", count(*) AS n,
+      sum(total_amount) AS total, min(trip_distance) AS d, max(tip_amount) AS tip
+    FROM yellow GROUP BY 1, 2, 3, 4) g`;
+  assertSpilled(await check(groups, 'group-by'), 'group-by');
+  const join = `SELECT a."VendorID", count(*) AS pairs, sum(b.trip_distance) AS distance
+    FROM yellow a JOIN yellow b ON a.tpep_pickup_datetime = b.tpep_pickup_datetime AND a."PULocationID" = b."PULocationID"
+    GROUP BY a."VendorID" ORDER BY a."VendorID"`;
+  assertSpilled(await check(join, 'join'), 'join');
+});
+
+test('the arenas of a dead tab are removed, and a worker\'s own is emptied after its job', async () => {
+  // A dead tab's arena: a file no worker holds open.
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const folder = await root.getDirectoryHandle('kiln-spill', { create: true });
+    const file = await folder.getFileHandle('worker-0-dead.spill', { create: true });
+    const writable = await file.createWritable();
+    await writable.write(new Uint8Array(1 << 20));
+    await writable.close();
+  });
+  assert.ok((await arenas()).some((a) => a.name === 'worker-0-dead.spill'));
+  // New workers (a new pool) open their arenas and remove what no worker holds.
+  await setSetting(page, 'workers', 3);
+  assertSpilled(await check('SELECT * FROM yellow ORDER BY fare_amount DESC, tpep_pickup_datetime, "PULocationID", total_amount, trip_distance', 'sort on 3 workers'), 'sort on 3 workers');
+  const left = await arenas();
+  assert.ok(!left.some((a) => a.name === 'worker-0-dead.spill'), `the dead tab's arena is gone: ${JSON.stringify(left)}`);
+  // What is left is live workers' arenas, each empty once its spill files were dropped
+  // (or held open, so not readable from the page).
+  assert.ok(left.length >= 1 && left.length <= 3 + 2, JSON.stringify(left));
+  assert.ok(left.every((a) => a.size === null || a.size === 0), JSON.stringify(left));
+  await setSetting(page, 'workers', 2);
+});
+
+test('a budget too small fails the job with the operator and the memory, and the page stays usable', async () => {
+  await setSetting(page, 'memory-mb', 1);
+  await runSql(page, 'SELECT * FROM yellow ORDER BY total_amount');
+  const error = page.getByTestId('error-panel');
+  await error.waitFor();
+  const text = await error.textContent();
+  assert.match(text, /Resources exhausted/);
+  assert.match(text, /raise the memory budget per worker/);
+  assert.match(text, /stage \d+ task \d+/);
+  await setSetting(page, 'memory-mb', '');
+  await runSql(page, 'SELECT count(*) AS n FROM yellow');
+  assert.equal(await page.getByTestId('error-panel').count(), 0);
+  const [[trips]] = oracle('query', 'SELECT count(*) AS n FROM yellow', `yellow=${yellow}`);
+  assert.equal(Number((await readResult(page)).rows[0][0]), Number(trips));
+});
