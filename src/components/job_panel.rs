@@ -198,7 +198,7 @@ pub fn JobPanel(props: &Props) -> Html {
                     title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
                     value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
                 <NumberField label="Memory per worker MB" testid="memory-mb"
-                    title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (joins are then sort-merge joins, which can spill). Empty: no budget, as much as a worker can get"
+                    title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (a join whose build side may not fit becomes a sort-merge join, which can). Empty: no budget, as much as a worker can get"
                     value={settings.memory_mb.map(|mb| mb.to_string()).unwrap_or_default()}
                     placeholder={suggested_memory_mb(settings.workers).map(|mb| format!("none (e.g. {mb})")).unwrap_or_else(|| "none".into())}
                     min="1" max="4096" on_commit={on_memory} />

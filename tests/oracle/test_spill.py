@@ -135,14 +135,29 @@ def test_window_function_spills_and_matches_duckdb(tmp_path, trips, duck):
 
 
 def test_join_of_two_large_tables_spills_and_matches_duckdb(tmp_path, trips, duck):
-    # Each trip with every trip that began in the same second at the same place.
-    query = ("SELECT a.tpep_pickup_datetime, a.\"PULocationID\", a.total_amount, b.fare_amount, b.\"DOLocationID\" "
-             "FROM yellow a JOIN yellow b ON a.tpep_pickup_datetime = b.tpep_pickup_datetime "
+    # Each trip with every trip that began in the same second at the same place: the
+    # build side's share per task is well over a quarter of the budget, so the hash
+    # join becomes a sort-merge join.
+    query = ("SELECT a.tpep_pickup_datetime, a.\"PULocationID\", a.tpep_dropoff_datetime, a.total_amount, "
+             "a.trip_distance, a.tip_amount, b.fare_amount, b.\"DOLocationID\", b.tpep_dropoff_datetime AS b_off, "
+             "b.passenger_count FROM yellow a JOIN yellow b ON a.tpep_pickup_datetime = b.tpep_pickup_datetime "
              "AND a.\"PULocationID\" = b.\"PULocationID\"")
     out, events = run_job(tmp_path, query, trips)
+    physical = events[0]["plans"]["physical"]["text"]
+    assert "SortMergeJoinExec" in physical and "HashJoinExec" not in physical, physical
     assert_spilled(events)
     assert_same_rows(duck, out, query.replace("FROM yellow a", f"FROM {duck_trips(trips)} a")
                      .replace("JOIN yellow b", f"JOIN {duck_trips(trips)} b"))
+
+
+def test_a_small_join_stays_a_hash_join_under_the_budget(tmp_path, trips, duck):
+    query = ("SELECT z.n, count(*) AS trips FROM yellow y JOIN (SELECT DISTINCT \"PULocationID\" AS id, "
+             "\"PULocationID\" % 7 AS n FROM yellow WHERE \"PULocationID\" < 50) z ON y.\"DOLocationID\" = z.id "
+             "GROUP BY z.n")
+    out, events = run_job(tmp_path, query, trips)
+    physical = events[0]["plans"]["physical"]["text"]
+    assert "HashJoinExec" in physical and "SortMergeJoinExec" not in physical, physical
+    assert_same_rows(duck, out, query.replace("FROM yellow", f"FROM {duck_trips(trips)}"))
 
 
 def test_partitioned_write_under_the_budget_matches_duckdb(tmp_path, trips, duck):

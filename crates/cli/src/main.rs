@@ -180,7 +180,8 @@ struct JobArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Each worker's memory budget (`64MB`, `1GB`, bytes): sorts, aggregations and
-    /// sort-merge joins spill to temp files past it; joins are then planned to spill.
+    /// sort-merge joins spill to temp files past it; joins whose build side may not fit
+    /// are planned as sort-merge joins.
     #[arg(long, value_parser = parse_size)]
     memory_per_worker: Option<u64>,
 }

@@ -24,8 +24,9 @@ pub struct JobOptions {
     /// planner leaves every stage to tasks (its own answers are kept blocks).
     #[serde(default)]
     pub result_to_disk: bool,
-    /// Each worker's memory budget, when the job has one: joins are then planned as
-    /// sort-merge joins, which spill, rather than hash joins, whose build side cannot.
+    /// Each worker's memory budget, when the job has one: a join whose build side may
+    /// not fit it is then planned as a sort-merge join, which spills (a hash join's
+    /// build side cannot).
     #[serde(default)]
     pub memory_per_worker: Option<u64>,
 }

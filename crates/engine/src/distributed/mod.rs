@@ -14,6 +14,7 @@ pub mod plans;
 mod proto_fixes;
 pub mod runner;
 pub mod scalar_subquery;
+pub mod spillable_joins;
 pub mod splits;
 pub mod stages;
 pub mod task;

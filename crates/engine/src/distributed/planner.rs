@@ -27,6 +27,7 @@ use super::ipc;
 use super::partition_local::{self, PartitionLocalJoins};
 use super::plans::{logical_tree, physical_tree};
 use super::scalar_subquery::SingleRowSubqueries;
+use super::spillable_joins::SpillableJoins;
 use super::splits::{SplitNames, SplitScans, file_scan};
 use super::stages::{self, CutStage, task_plan};
 
@@ -56,12 +57,6 @@ pub fn job_session(
     config
         .optimizer
         .enable_physical_uncorrelated_scalar_subquery = false;
-    // Under a memory budget a hash join's build side is the one operator that cannot
-    // spill: a sort-merge join of the same shuffled sides sorts them (which spills) and
-    // streams both. Without a budget the hash join is faster, and memory is the tab's.
-    if options.memory_per_worker.is_some() {
-        config.optimizer.prefer_hash_join = false;
-    }
     // Experimental, and it shares its buffered side's matches across partitions as a
     // collect-left join does; Kiln's audit would refuse it.
     config.optimizer.enable_piecewise_merge_join = false;
@@ -76,6 +71,11 @@ pub fn job_session(
         .position(|rule| rule.name() == "SanityCheckPlan")
         .unwrap_or(defaults.len());
     rules.extend(defaults[..sanity].iter().cloned());
+    // Under a memory budget, joins whose build side may not fit become sort-merge joins
+    // (see `spillable_joins`), once DataFusion has chosen each join's mode and sides.
+    if let Some(budget) = options.memory_per_worker {
+        rules.push(Arc::new(SpillableJoins { budget }));
+    }
     rules.push(Arc::new(PartitionLocalJoins));
     rules.extend(defaults[sanity..].iter().cloned());
     let mut logical: Vec<Arc<dyn OptimizerRule + Send + Sync>> =

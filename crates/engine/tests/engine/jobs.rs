@@ -372,36 +372,45 @@ async fn a_sort_over_its_budget_spills_and_gives_the_same_answer() {
     assert_eq!(by_operators, files);
 }
 
-/// A budget makes the job's joins sort-merge joins, which spill, not hash joins.
+/// Under a budget, a join whose build side may not fit a task's share becomes a
+/// sort-merge join, which spills; one known to be small stays a hash join.
 #[tokio::test]
 async fn a_budget_plans_joins_that_can_spill() {
     let mut engine = engine().await;
     let sql = "SELECT count(*) FROM trips a JOIN trips b ON a.id = b.id";
     let physical = |plan: &JobPlan| plan.plans.physical.text.clone();
-    let unbounded = engine.plan_job(sql, &options(2)).await.unwrap();
-    let bounded = engine
-        .plan_job(
-            sql,
-            &JobOptions {
-                memory_per_worker: Some(64 << 20),
-                ..options(2)
-            },
-        )
+    let with_budget = |budget: Option<u64>| JobOptions {
+        memory_per_worker: budget,
+        ..options(2)
+    };
+    let unbounded = engine.plan_job(sql, &with_budget(None)).await.unwrap();
+    let roomy = engine
+        .plan_job(sql, &with_budget(Some(1 << 30)))
         .await
         .unwrap();
+    let tight = engine
+        .plan_job(sql, &with_budget(Some(2 << 20)))
+        .await
+        .unwrap();
+    for plan in [&unbounded, &roomy] {
+        assert!(
+            physical(plan).contains("HashJoinExec"),
+            "{}",
+            physical(plan)
+        );
+    }
     assert!(
-        physical(&unbounded).contains("HashJoinExec"),
+        physical(&tight).contains("SortMergeJoinExec"),
         "{}",
-        physical(&unbounded)
+        physical(&tight)
     );
     assert!(
-        physical(&bounded).contains("SortMergeJoinExec"),
+        !physical(&tight).contains("HashJoinExec"),
         "{}",
-        physical(&bounded)
+        physical(&tight)
     );
-    assert!(
-        !physical(&bounded).contains("HashJoinExec"),
-        "{}",
-        physical(&bounded)
-    );
+    // Both answer alike.
+    let (a, b) = (run(&engine, roomy), run(&engine, tight));
+    assert_eq!(csv(&a), csv(&b));
+    assert_eq!(csv(&b), "count(*)\n200000\n");
 }
