@@ -467,6 +467,7 @@ pub fn App() -> Html {
                 SettingChange::Partitions(job.settings.partitions),
                 SettingChange::SplitMb(job.settings.split_mb),
                 SettingChange::FailPercent(job.settings.fail_percent),
+                SettingChange::MemoryMb(job.settings.memory_mb),
             ] {
                 next.apply(change);
                 dispatch.emit(Action::Settings(change));

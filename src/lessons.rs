@@ -12,12 +12,15 @@ pub struct StepSettings {
     pub partitions: Option<usize>,
     pub split_mb: u64,
     pub fail_percent: f64,
+    /// Memory per worker in MB; `None`: no budget.
+    pub memory_mb: Option<u64>,
 }
 
 pub const DEFAULT_SETTINGS: StepSettings = StepSettings {
     partitions: None,
     split_mb: 128,
     fail_percent: 0.0,
+    memory_mb: None,
 };
 
 pub struct LessonJob {
@@ -122,6 +125,7 @@ pub const LESSONS: &[Lesson] = &[
                 partitions: None,
                 split_mb: 1,
                 fail_percent: 0.0,
+                memory_mb: None,
             },
         }),
         focus: Some("stage-dag"),
@@ -160,6 +164,7 @@ pub const LESSONS: &[Lesson] = &[
                 partitions: Some(4),
                 split_mb: 128,
                 fail_percent: 0.0,
+                memory_mb: None,
             },
         }),
         focus: Some("stage-dag"),
@@ -219,6 +224,7 @@ pub const LESSONS: &[Lesson] = &[
                 partitions: Some(8),
                 split_mb: 128,
                 fail_percent: 0.0,
+                memory_mb: None,
             },
         }),
         focus: Some("stage-dag"),
@@ -285,6 +291,7 @@ pub const LESSONS: &[Lesson] = &[
                 partitions: Some(8),
                 split_mb: 1,
                 fail_percent: 30.0,
+                memory_mb: None,
             },
         }),
         focus: Some("job-panel"),
@@ -297,6 +304,38 @@ pub const LESSONS: &[Lesson] = &[
                     .iter()
                     .map(|st| st.failed_attempts)
                     .sum::<usize>() as f64,
+            )
+        },
+    },
+    Lesson {
+        id: "memory-and-spill",
+        title: "Memory and spill",
+        text: &[
+            "A task holds what it sorts, groups or joins in its worker's memory. When that outgrows the memory a worker may use, Spark spills: it writes sorted runs to local disk and merges them back, slower but still right. Kiln spills to this browser's private storage (OPFS).",
+            "This step gives each worker 4 MB and ranks every trip within its pickup zone, which sorts each shuffle partition. Open the page of stage 1: the budget line says how many tasks spilled, and each task how much. Then empty \"Memory per worker MB\" in the job settings and run it again: the same answer, nothing spilled.",
+        ],
+        job: Some(LessonJob {
+            mode: EditorMode::Sql,
+            text: "SELECT *, rank() OVER (PARTITION BY \"PULocationID\" ORDER BY total_amount DESC) AS fare_rank\nFROM yellow",
+            settings: StepSettings {
+                // Two shuffle partitions: each holds more than the budget.
+                partitions: Some(2),
+                split_mb: 128,
+                fail_percent: 0.0,
+                memory_mb: Some(4),
+            },
+        }),
+        focus: Some("stage-dag"),
+        look: "stage 1's page: its budget line and each task's spill",
+        question: "How many spill files did the job's tasks write?",
+        answer: |s| {
+            let job = last_job(s)?;
+            Some(
+                job.stages
+                    .iter()
+                    .flat_map(|st| &st.operators)
+                    .map(|op| op.spill_count)
+                    .sum::<u64>() as f64,
             )
         },
     },

@@ -87,6 +87,14 @@ const EXPECTED = {
       UNION SELECT "PULocationID", date_trunc('month', tpep_pickup_datetime), 'yellow' FROM y)`,
   `g=${path.join(lake, 'green')}`, `y=${path.join(lake, 'yellow')}`)[0][0],
   'failures-and-retries': async () => (await saveEventLog(page)).filter((e) => e.event === 'task_failed').length,
+  // The spill files the tasks' own events count (the step's answer adds up the
+  // operators'); a run that spilled nothing would not teach the step.
+  'memory-and-spill': async () => {
+    const files = (await saveEventLog(page)).filter((e) => e.event === 'task_finished')
+      .reduce((n, e) => n + e.metrics.spill_files, 0);
+    assert.ok(files > 0, 'the step\'s job spilled');
+    return files;
+  },
   // A monthly backfill over the lake's three months.
   'parameters-and-backfills': () => 3,
   // January replayed a day at a time.
