@@ -208,32 +208,61 @@ impl SpillFile for DiskFile {
         Ok(Box::new(DiskWriter {
             blob: self.blob.clone(),
             counters: self.counters.clone(),
+            pending: Vec::with_capacity(WRITE_BUFFER_BYTES),
         }))
     }
 }
 
+/// Arrow's IPC writer writes each buffer of a batch, and its padding, as a write of
+/// its own; in the page each is a call into the browser's file system, so they are
+/// gathered into writes this large.
+const WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+
 struct DiskWriter {
     blob: Arc<Mutex<Box<dyn SpillBlob>>>,
     counters: Arc<SpillCounters>,
+    pending: Vec<u8>,
+}
+
+impl DiskWriter {
+    fn write_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            lock(&self.blob).append(&self.pending)?;
+            self.counters
+                .written
+                .fetch_add(self.pending.len() as u64, Ordering::Relaxed);
+            self.pending.clear();
+        }
+        Ok(())
+    }
 }
 
 impl io::Write for DiskWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        lock(&self.blob).append(buf)?;
-        self.counters
-            .written
-            .fetch_add(buf.len() as u64, Ordering::Relaxed);
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= WRITE_BUFFER_BYTES {
+            self.write_pending()?;
+        }
         Ok(buf.len())
     }
 
+    /// Readers may open the file after a flush, before it is finished.
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.write_pending()
     }
 }
 
 impl SpillWriter for DiskWriter {
     fn finish(&mut self) -> Result<()> {
-        Ok(())
+        self.write_pending().map_err(DataFusionError::IoError)
+    }
+}
+
+impl Drop for DiskWriter {
+    fn drop(&mut self) {
+        // A writer dropped without `finish` (a task that failed) loses nothing anyone
+        // reads; one that was finished has nothing pending.
+        let _ = self.write_pending();
     }
 }
 
