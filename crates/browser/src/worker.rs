@@ -455,7 +455,9 @@ async fn handle(
             let ctx = match task.memory_budget {
                 None => state.engine.context().task_ctx(),
                 Some(budget) => {
-                    worker_memory(state, budget).await?;
+                    if let Err(error) = worker_memory(state, budget).await {
+                        return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                    }
                     let memory = state.memory.as_ref().expect("made by worker_memory");
                     memory.task_context(state.engine.context())
                 }
