@@ -76,6 +76,8 @@ pub fn JobPanel(props: &Props) -> Html {
     };
     let on_timeout = whole(SettingChange::TaskTimeoutS);
     let on_limit = whole(SettingChange::ResultLimitMb);
+    // Read once per worker count, not on each of a job's many renders.
+    let suggested_memory = use_memo(settings.workers, |workers| suggested_memory_mb(*workers));
     // Empty: no budget.
     let on_memory = props.on_settings.reform(|text: String| {
         SettingChange::MemoryMb(
@@ -200,7 +202,7 @@ pub fn JobPanel(props: &Props) -> Html {
                 <NumberField label="Memory per worker MB" testid="memory-mb"
                     title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (a join whose build side may not fit becomes a sort-merge join, which can). Empty: no budget, as much as a worker can get"
                     value={settings.memory_mb.map(|mb| mb.to_string()).unwrap_or_default()}
-                    placeholder={suggested_memory_mb(settings.workers).map(|mb| format!("none (e.g. {mb})")).unwrap_or_else(|| "none".into())}
+                    placeholder={suggested_memory.map(|mb| format!("none (e.g. {mb})")).unwrap_or_else(|| "none".into())}
                     min="1" max="4096" on_commit={on_memory} />
                 </div>
                 <fieldset class="fault-injection" data-testid="fault-injection">

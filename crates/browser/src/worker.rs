@@ -45,7 +45,8 @@ struct WorkerState {
     next_result: u64,
     exports: HashMap<u64, Export>,
     next_export: u64,
-    /// A pool worker's memory for tasks under a budget, made at the first such task.
+    /// A pool worker's memory for tasks under a budget, made at the first such task
+    /// (`WorkerMemory::for_budget`).
     memory: Option<WorkerMemory>,
     /// Where that memory spills: this worker's arena in OPFS, opened once.
     spill_disk: Option<Arc<dyn SpillDisk>>,
@@ -201,25 +202,18 @@ fn memory_bytes() -> u64 {
     }
 }
 
-/// This worker's memory under `budget`: made (with its OPFS disk, opened once) at the
-/// first task that asks for it, and again when a task asks for another budget.
-async fn worker_memory(state: &mut WorkerState, budget: u64) -> Result<(), UserError> {
-    if state.spill_disk.is_none() {
-        let disk: Arc<dyn SpillDisk> = match OpfsDisk::open().await {
-            Ok(disk) => Arc::new(disk),
-            Err(reason) => Arc::new(NoDisk(reason)),
-        };
-        state.spill_disk = Some(disk);
+/// This worker's spill disk: its arena in OPFS, opened at the first task under a budget
+/// and kept.
+async fn spill_disk(slot: &mut Option<Arc<dyn SpillDisk>>) -> Arc<dyn SpillDisk> {
+    if let Some(disk) = slot {
+        return disk.clone();
     }
-    if state.memory.as_ref().is_none_or(|m| m.budget() != budget) {
-        let disk = state.spill_disk.clone().expect("opened above");
-        let memory = WorkerMemory::new(&state.engine.context().runtime_env(), budget, disk)
-            .map_err(|e| {
-                kiln_engine::EngineError::from(e).to_user("setting up the worker's memory budget")
-            })?;
-        state.memory = Some(memory);
-    }
-    Ok(())
+    let disk: Arc<dyn SpillDisk> = match OpfsDisk::open().await {
+        Ok(disk) => Arc::new(disk),
+        Err(reason) => Arc::new(NoDisk(reason)),
+    };
+    *slot = Some(disk.clone());
+    disk
 }
 
 /// Handles one message from the page: `{ kind: 'request', request, files }`.
@@ -452,35 +446,33 @@ async fn handle(
             }
             let attempt = task.attempt_id();
             let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec())).collect();
-            let ctx = match task.memory_budget {
-                None => state.engine.context().task_ctx(),
+            let memory = match task.memory_budget {
+                None => None,
                 Some(budget) => {
-                    if let Err(error) = worker_memory(state, budget).await {
-                        return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                    let disk = spill_disk(&mut state.spill_disk).await;
+                    let base = state.engine.context().runtime_env();
+                    match WorkerMemory::for_budget(&mut state.memory, &base, budget, disk) {
+                        Ok(memory) => Some(memory),
+                        Err(error) => {
+                            return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                        }
                     }
-                    let memory = state.memory.as_ref().expect("made by worker_memory");
-                    memory.task_context(state.engine.context())
                 }
+            };
+            let ctx = match memory {
+                None => state.engine.context().task_ctx(),
+                Some(memory) => memory.task_context(state.engine.context()),
             };
             let outcome =
                 kiln_engine::distributed::run_task(ctx, &task, blocks, task_hooks(attempt)).await;
-            // Taken whatever the outcome, so the next task starts from zero.
-            let spill = task
-                .memory_budget
-                .and(state.memory.as_ref())
-                .map(|m| m.take_spill());
+            let outcome = match memory {
+                None => outcome,
+                Some(memory) => memory.finish_task(outcome),
+            };
             match outcome {
                 Ok(outcome) => {
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
-                    if let Some(spill) = spill {
-                        metrics.record_spill(
-                            task.memory_budget,
-                            spill.files,
-                            spill.bytes_written,
-                            spill.bytes_read,
-                        );
-                    }
                     Ok(Reply {
                         body: ResponseBody::TaskDone { attempt, metrics },
                         buffer: None,

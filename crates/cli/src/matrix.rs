@@ -30,20 +30,19 @@ pub async fn run(
         let started = Instant::now();
         let output = engine.sql(query).await;
         let mut runs = vec![answer("direct", output, started)];
-        for &split in split_kb {
+        // Every split size without a budget, then every budget at the first split size.
+        let first_split = split_kb.first().copied().unwrap_or(131072);
+        let settings = split_kb
+            .iter()
+            .map(|&split| (split, None))
+            .chain(memory_mb.iter().map(|&mb| (first_split, Some(mb))));
+        for (split, mb) in settings {
             for &count in workers {
-                let args = job_args(count, split, None);
-                let label = format!("workers={count} split_kb={split}");
-                let started = Instant::now();
-                let output = jobs::run(engine, query, 2 * count, count, &args).await;
-                runs.push(answer(&label, output, started));
-            }
-        }
-        let split = split_kb.first().copied().unwrap_or(131072);
-        for &mb in memory_mb {
-            for &count in workers {
-                let args = job_args(count, split, Some(mb.max(1) << 20));
-                let label = format!("workers={count} split_kb={split} memory_mb={mb}");
+                let args = job_args(count, split, mb.map(|mb| mb.max(1) << 20));
+                let mut label = format!("workers={count} split_kb={split}");
+                if let Some(mb) = mb {
+                    label.push_str(&format!(" memory_mb={mb}"));
+                }
                 let started = Instant::now();
                 let output = jobs::run(engine, query, 2 * count, count, &args).await;
                 runs.push(answer(&label, output, started));

@@ -20,6 +20,10 @@ use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::{SpillFile, SpillWriter, TaskContext, TempFileFactory};
 use datafusion::prelude::SessionContext;
+use kiln_protocol::UserError;
+
+use crate::distributed::TaskOutcome;
+use crate::error::EngineError;
 use futures::Stream;
 use std::pin::Pin;
 
@@ -53,10 +57,10 @@ pub struct SpillCounters {
 
 /// A task's spill, as [`SpillCounters::take`] gives it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SpillTotals {
-    pub files: u64,
-    pub bytes_written: u64,
-    pub bytes_read: u64,
+struct SpillTotals {
+    files: u64,
+    bytes_written: u64,
+    bytes_read: u64,
 }
 
 impl SpillCounters {
@@ -108,26 +112,53 @@ impl WorkerMemory {
         })
     }
 
-    pub fn budget(&self) -> u64 {
-        self.budget
+    /// The worker's memory for a task under `budget`, kept in `slot`: the last task's
+    /// when it had the same budget, made anew (spilling to `disk`) otherwise.
+    pub fn for_budget<'a>(
+        slot: &'a mut Option<WorkerMemory>,
+        base: &RuntimeEnv,
+        budget: u64,
+        disk: Arc<dyn SpillDisk>,
+    ) -> std::result::Result<&'a WorkerMemory, UserError> {
+        if slot.as_ref().is_none_or(|m| m.budget != budget) {
+            let made = Self::new(base, budget, disk).map_err(|e| {
+                EngineError::from(e).to_user("setting up the worker's memory budget")
+            })?;
+            *slot = Some(made);
+        }
+        Ok(slot.as_ref().expect("set above"))
     }
 
     /// A task's context in the session `ctx`, on this worker's memory.
     pub fn task_context(&self, ctx: &SessionContext) -> Arc<TaskContext> {
-        let mut config = ctx.state().config().clone();
+        let state = ctx.state();
+        let mut config = state.config().clone();
         let reservation = (self.budget / SORT_RESERVATION_SHARE).max(64 * 1024) as usize;
         config.options_mut().execution.sort_spill_reservation_bytes = reservation;
         Arc::new(
-            TaskContext::from(&ctx.state())
+            TaskContext::from(&state)
                 .with_session_config(config)
                 .with_runtime(self.runtime.clone()),
         )
     }
 
-    /// What the worker's tasks spilled since the last call: the last task's, as a worker
-    /// runs one at a time.
-    pub fn take_spill(&self) -> SpillTotals {
-        self.counters.take()
+    /// A task's outcome with what it spilled, and under which budget, in its metrics.
+    /// Called whatever the outcome: the worker runs one task at a time, so the next
+    /// task's counts then start from zero.
+    pub fn finish_task<E>(
+        &self,
+        outcome: std::result::Result<TaskOutcome, E>,
+    ) -> std::result::Result<TaskOutcome, E> {
+        let spill = self.counters.take();
+        outcome.map(|mut outcome| {
+            outcome.metrics.record_spill(
+                Some(self.budget),
+                spill.files,
+                spill.bytes_written,
+                spill.bytes_read,
+            );
+            outcome
+        })
     }
 }
 

@@ -18,7 +18,6 @@ use kiln_scheduler::{Assignment, Job, JobState, SchedulerConfig};
 use super::monitor::TaskHooks;
 use super::task::run_task;
 use crate::QueryOutput;
-use crate::error::EngineError;
 use crate::spill::{TempFileDisk, WorkerMemory};
 
 #[derive(Clone, Debug)]
@@ -209,46 +208,24 @@ fn worker_loop(
             }),
             stop: Some(killed.clone()),
         };
-        let budget = assignment.request.memory_budget;
-        if let Some(budget) = budget
-            && memory.as_ref().is_none_or(|m| m.budget() != budget)
-        {
-            memory = match WorkerMemory::new(&ctx.runtime_env(), budget, Arc::new(TempFileDisk)) {
-                Ok(made) => Some(made),
-                Err(e) => {
-                    let error = EngineError::from(e).to_user("setting up the worker's memory");
-                    if reports.send(Report::Failed(id, attempt, error)).is_err() {
-                        return;
-                    }
-                    continue;
-                }
-            };
-        }
-        let outcome = match budget.and(memory.as_ref()) {
+        let outcome = match assignment.request.memory_budget {
             None => futures::executor::block_on(run_task(
                 ctx.task_ctx(),
                 &assignment.request,
                 assignment.blocks,
                 hooks,
             )),
-            Some(memory) => {
-                let outcome = futures::executor::block_on(run_task(
-                    memory.task_context(ctx),
-                    &assignment.request,
-                    assignment.blocks,
-                    hooks,
-                ));
-                // Taken whatever the outcome, so the next task starts from zero.
-                let spill = memory.take_spill();
-                outcome.map(|mut outcome| {
-                    outcome.metrics.record_spill(
-                        Some(memory.budget()),
-                        spill.files,
-                        spill.bytes_written,
-                        spill.bytes_read,
-                    );
-                    outcome
-                })
+            Some(budget) => {
+                let disk = Arc::new(TempFileDisk);
+                match WorkerMemory::for_budget(&mut memory, &ctx.runtime_env(), budget, disk) {
+                    Err(error) => Err(error),
+                    Ok(memory) => memory.finish_task(futures::executor::block_on(run_task(
+                        memory.task_context(ctx),
+                        &assignment.request,
+                        assignment.blocks,
+                        hooks,
+                    ))),
+                }
             }
         };
         let report = match outcome {
