@@ -125,7 +125,6 @@ function difference(got, want) {
 async function duckdbPage(browser, url, version) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.on('close', () => context.close());
   await page.goto(`${url}/bench/duckdb.html?v=${version}`);
   await page.waitForFunction(() => window.benchReady === true, null, { timeout: 120_000 });
   return page;
@@ -232,7 +231,9 @@ async function benchDataset(browser, url, ds) {
         return { ms: r.ms, answer: duckAnswer(r) };
       }, null, QS),
     };
-    await duck.close();
+    // Closing the context (awaited) closes the page; a close left in flight rejects
+    // with TargetClosedError once the browser is closed at the end of the run.
+    await duck.context().close();
   }
   if (ds.handles) {
     // File handles: slow enough that one run of the count is what is reported.
@@ -256,7 +257,7 @@ async function benchDataset(browser, url, ds) {
       }
     }
     result.engines['duckdb-wasm-handles'] = { label: 'DuckDB-WASM 1.28.0, Parquet through File handles (one run)', queries };
-    await duck.close();
+    await duck.context().close();
   }
   // The newest DuckDB-WASM reads Parquet only with an extension fetched from the
   // internet; offline it gets the same data as Arrow tables, which is another contest.
@@ -278,7 +279,7 @@ async function benchDataset(browser, url, ds) {
     } catch (e) {
       result.engines['duckdb-wasm-newest-arrow'] = { label: 'DuckDB-WASM newest, Arrow tables', error: String(e.message ?? e) };
     }
-    await duck.close();
+    await duck.context().close();
   }
   return result;
 }
