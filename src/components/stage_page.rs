@@ -137,6 +137,12 @@ pub fn StagePage(props: &Props) -> Html {
     let done: Vec<&TaskMetrics> = attempts.iter().filter_map(|a| a.metrics.as_ref()).collect();
     let spilled = done.iter().filter(|m| m.spill_files > 0).count();
     let budget = done.iter().find_map(|m| m.memory_budget_bytes);
+    let to_disk = done
+        .iter()
+        .filter(|m| m.shuffle_disk_write_bytes > 0)
+        .count();
+    let disk_written: u64 = done.iter().map(|m| m.shuffle_disk_write_bytes).sum();
+    let disk_read: u64 = done.iter().map(|m| m.shuffle_disk_read_bytes).sum();
     let mut rows: Vec<SummaryRow> = vec![
         ("Duration", |m| m.duration_ms, elapsed_ms),
         ("Rows in", |m| m.rows_in as f64, |v| format!("{v:.0}")),
@@ -211,6 +217,11 @@ pub fn StagePage(props: &Props) -> Html {
                     ) }
                 </p>
             }
+            if disk_written > 0 || disk_read > 0 {
+                <p class="hint" data-testid="shuffle-on-disk">
+                    { shuffle_on_disk(to_disk, done.len(), disk_written, disk_read) }
+                </p>
+            }
             <table class="quantiles">
                 <thead><tr><th>{"Metric"}</th><th>{"min"}</th><th>{"25th"}</th><th>{"median"}</th><th>{"75th"}</th><th>{"max"}</th></tr></thead>
                 <tbody>{ summary }</tbody>
@@ -276,6 +287,25 @@ pub fn StagePage(props: &Props) -> Html {
     }
 }
 
+/// What a stage's shuffle did on disk: blocks its tasks wrote there (the page already
+/// held as much shuffle output as the workers' budgets together) and read from there.
+fn shuffle_on_disk(tasks: usize, of: usize, written: u64, read: u64) -> String {
+    let mut parts = Vec::new();
+    if written > 0 {
+        parts.push(format!(
+            "{tasks} of {of} tasks wrote their output ({}) to this browser's private storage: the page already held as much shuffle output as the workers' memory together, so it keeps only where these blocks are.",
+            human_bytes(written)
+        ));
+    }
+    if read > 0 {
+        parts.push(format!(
+            "This stage's tasks read {} of their input blocks from there.",
+            human_bytes(read)
+        ));
+    }
+    parts.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +320,17 @@ mod tests {
         );
         assert!(skewed(&[1.0, 1.0, 1.0, 1.0, 3.0]));
         assert!(!skewed(&[1.0, 1.0, 2.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    fn shuffle_on_disk_says_what_was_written_and_read() {
+        assert_eq!(
+            shuffle_on_disk(3, 8, 5 << 20, 0),
+            "3 of 8 tasks wrote their output (5.0 MiB) to this browser's private storage: the page already held as much shuffle output as the workers' memory together, so it keeps only where these blocks are."
+        );
+        assert_eq!(
+            shuffle_on_disk(0, 4, 0, 1 << 20),
+            "This stage's tasks read 1.0 MiB of their input blocks from there."
+        );
     }
 }

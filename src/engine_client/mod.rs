@@ -26,6 +26,7 @@ pub use scheduled_runs::RunSpec;
 mod pool_jobs;
 mod saves;
 
+use crate::jobs::block::Block;
 use crate::jobs::pool::{PoolEvent, WorkerPool};
 use crate::jobs::runner::{Effect, JobRunner, RunSettings};
 use crate::js::describe;
@@ -115,8 +116,9 @@ const EVENT_BATCH_MS: i32 = 100;
 struct Outgoing {
     request: Request,
     files: Vec<File>,
-    /// Arrow IPC blocks for the worker, transferred with the message.
-    blocks: Vec<Uint8Array>,
+    /// Arrow IPC blocks for the worker: bytes are transferred with the message, blocks on
+    /// disk go as their `Blob`s.
+    blocks: Vec<Block>,
 }
 
 struct Handlers {
@@ -469,9 +471,16 @@ impl EngineClient {
                 if out.blocks.is_empty() {
                     return worker.post_message(&message);
                 }
-                let blocks: Array = out.blocks.iter().collect();
+                let blocks: Array = out.blocks.iter().map(Block::to_js).collect();
                 Reflect::set(&message, &"blocks".into(), &blocks)?;
-                let transfer: Array = out.blocks.iter().map(|b| b.buffer()).collect();
+                let transfer: Array = out
+                    .blocks
+                    .iter()
+                    .filter_map(|b| match b {
+                        Block::Held(bytes) => Some(bytes.buffer()),
+                        Block::OnDisk(_) => None,
+                    })
+                    .collect();
                 worker.post_message_with_transfer(&message, &transfer)
             });
         if let Err(e) = posted {

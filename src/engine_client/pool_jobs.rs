@@ -16,6 +16,8 @@ impl EngineClient {
             }
         });
         let workers = self.inner.borrow().settings.workers;
+        // This tab's folder for shuffle files on disk, and the dead tabs' removed.
+        wasm_bindgen_futures::spawn_local(crate::jobs::shuffle_disk::claim());
         let pool = WorkerPool::new(module.clone(), workers, on_event);
         self.inner.borrow_mut().runner.pool = Some(pool);
         // Once a second, attempts silent past the task timeout are given up.

@@ -2,8 +2,10 @@
 //! the pool itself, a job's progress folded from its events, the event log they
 //! share, and a PySpark program's run (its jobs one after another).
 
+pub mod block;
 pub mod event_log;
 pub mod pool;
 pub mod program_run;
 pub mod progress;
 pub mod runner;
+pub mod shuffle_disk;

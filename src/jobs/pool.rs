@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, Event, File, MessageEvent, Worker, WorkerOptions, WorkerType};
 use yew::Callback;
 
+use crate::jobs::block::Block;
 use crate::js::describe;
 
 const WORKER_SCRIPT: &str = "worker.js";
@@ -30,7 +31,7 @@ pub enum PoolEvent {
     TaskDone {
         attempt: AttemptId,
         metrics: TaskMetrics,
-        blocks: Vec<Uint8Array>,
+        blocks: Vec<Block>,
     },
     TaskFailed {
         attempt: AttemptId,
@@ -171,7 +172,7 @@ impl WorkerPool {
         &mut self,
         worker: WorkerId,
         task: TaskRequest,
-        blocks: &[Uint8Array],
+        blocks: &[Block],
     ) -> Result<(), JsValue> {
         let id = self.next_request;
         self.next_request += 1;
@@ -179,7 +180,7 @@ impl WorkerPool {
             id,
             body: RequestBody::RunTask { task },
         })?;
-        let array: Array = blocks.iter().collect();
+        let array: Array = blocks.iter().map(Block::to_js).collect();
         Reflect::set(&message, &"blocks".into(), &array)?;
         self.post_busy(worker, &message)
     }
@@ -405,11 +406,8 @@ fn on_message(pool: &PoolRef, worker: WorkerId, data: JsValue) {
             match response.body {
                 ResponseBody::TaskDone { attempt, metrics } => {
                     let blocks = field("blocks");
-                    let blocks: Vec<Uint8Array> = if Array::is_array(&blocks) {
-                        Array::from(&blocks)
-                            .iter()
-                            .map(|b| Uint8Array::new(&b))
-                            .collect()
+                    let blocks: Vec<Block> = if Array::is_array(&blocks) {
+                        Array::from(&blocks).iter().map(Block::from_js).collect()
                     } else {
                         Vec::new()
                     };

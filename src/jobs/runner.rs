@@ -7,7 +7,9 @@ use js_sys::Uint8Array;
 use kiln_protocol::{FaultConfig, JobEvent, JobPlan, RequestBody, RequestId, UserError};
 use kiln_scheduler::{Job, JobState, SchedulerConfig};
 
+use crate::jobs::block::Block;
 use crate::jobs::pool::{PoolEvent, PoolRef};
+use crate::jobs::shuffle_disk;
 
 /// How jobs run: the settings panel's values.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -108,7 +110,7 @@ pub enum Effect {
     Finish {
         request_id: RequestId,
         body: RequestBody,
-        blocks: Vec<Uint8Array>,
+        blocks: Vec<Block>,
     },
     /// Answer the job's request with this error.
     Fail {
@@ -133,7 +135,7 @@ pub const RESULT_TOO_LARGE: &str = "keeping the result";
 
 struct RunningJob {
     request_id: RequestId,
-    job: Job<Uint8Array>,
+    job: Job<Block>,
     result_schema: Vec<u8>,
     started_ms: f64,
     page_size: u64,
@@ -143,6 +145,13 @@ struct RunningJob {
     /// Bytes of result blocks held so far, and the most the page will hold.
     result_bytes: u64,
     result_limit: u64,
+    /// Shuffle bytes the page holds, and the most it holds before tasks are told to write
+    /// their output to the browser's private storage (`None`: no limit, the job has no
+    /// memory budget).
+    shuffle_held: u64,
+    shuffle_limit: Option<u64>,
+    /// Some task was told to; its files go when the job ends.
+    shuffle_on_disk: bool,
 }
 
 #[derive(Default)]
@@ -223,6 +232,13 @@ impl JobRunner {
             parts: 0,
             result_bytes: 0,
             result_limit: settings.result_limit_mb.saturating_mul(1 << 20),
+            // As much as the workers may hold together: the page is one more process
+            // of the job and gets no more memory than they do.
+            shuffle_limit: settings
+                .memory_mb
+                .map(|mb| (mb << 20).saturating_mul(settings.workers as u64)),
+            shuffle_held: 0,
+            shuffle_on_disk: false,
         });
         self.pump()
     }
@@ -246,17 +262,27 @@ impl JobRunner {
                 let blocks = if Some(attempt.stage) == job.result_stage() {
                     if running.to_disk {
                         // Handed to the disk at once, never held.
-                        for bytes in blocks {
-                            effects.push(Effect::ResultPart {
-                                part: attempt.task,
-                                bytes,
-                            });
+                        for block in blocks {
+                            match block {
+                                Block::Held(bytes) => effects.push(Effect::ResultPart {
+                                    part: attempt.task,
+                                    bytes,
+                                }),
+                                // The result's tasks are never told to shuffle to disk.
+                                Block::OnDisk(_) => job.abort(
+                                    UserError {
+                                        context: "saving the result".into(),
+                                        message: "a part of the result came back as a shuffle file, not as its bytes".into(),
+                                        location: None,
+                                    },
+                                    now,
+                                ),
+                            }
                             running.parts += 1;
                         }
                         Vec::new()
                     } else {
-                        running.result_bytes +=
-                            blocks.iter().map(|b| b.byte_length() as u64).sum::<u64>();
+                        running.result_bytes += blocks.iter().map(Block::len).sum::<u64>();
                         if running.result_bytes > running.result_limit {
                             job.abort(
                                 result_too_large(running.result_bytes, running.result_limit),
@@ -266,11 +292,12 @@ impl JobRunner {
                         blocks
                     }
                 } else {
+                    running.shuffle_held += blocks.iter().map(Block::held_bytes).sum::<u64>();
                     blocks
                 };
                 let blocks = blocks
                     .into_iter()
-                    .map(|b| (b.byte_length() > 0).then_some(b))
+                    .map(|b| (!b.is_empty()).then_some(b))
                     .collect();
                 job.finished(attempt, metrics, blocks, now);
                 effects.extend(self.pump());
@@ -338,9 +365,20 @@ impl JobRunner {
         let now = now_ms();
         let idle = pool.borrow().idle();
         for worker in idle {
-            let Some(assignment) = running.job.assign(worker, now) else {
+            let Some(mut assignment) = running.job.assign(worker, now) else {
                 continue;
             };
+            let past_limit = running
+                .shuffle_limit
+                .is_some_and(|limit| running.shuffle_held >= limit);
+            if past_limit
+                && Some(assignment.request.stage) != running.job.result_stage()
+                && shuffle_disk::ready()
+            {
+                assignment.request.shuffle_to =
+                    Some(shuffle_disk::job_folder(running.job.job_id()));
+                running.shuffle_on_disk = true;
+            }
             let sent =
                 pool.borrow_mut()
                     .run(worker, assignment.request.clone(), &assignment.blocks);
@@ -366,7 +404,7 @@ impl JobRunner {
             JobState::Succeeded => {
                 let blocks = running
                     .job
-                    .take_result(|answer| Uint8Array::from(answer.as_slice()));
+                    .take_result(|answer| Block::Held(Uint8Array::from(answer.as_slice())));
                 effects.push(Effect::Finish {
                     request_id,
                     body: RequestBody::FinishJob {
@@ -387,6 +425,9 @@ impl JobRunner {
                     location: None,
                 },
             }),
+        }
+        if running.shuffle_on_disk {
+            shuffle_disk::remove_job(running.job.job_id());
         }
         self.job = None;
         effects

@@ -9,7 +9,11 @@ use wasm_bindgen::prelude::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
-async fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+pub(crate) async fn call(
+    target: &JsValue,
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, JsValue> {
     let f: Function = Reflect::get(target, &method.into())?.dyn_into()?;
     let args: Array = args.iter().cloned().collect();
     let result = f.apply(target, &args)?;
@@ -157,5 +161,20 @@ pub async fn remove_path(dir: &JsValue, path: &str) -> Result<(), JsValue> {
         Ok(parent) => remove(&parent, name).await,
         Err(e) if is_not_found(&e) => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+/// The names of the entries (files and folders) directly in `dir`.
+pub async fn names(dir: &JsValue) -> Result<Vec<String>, JsValue> {
+    let iterator = call(dir, "keys", &[]).await?;
+    let mut out = Vec::new();
+    loop {
+        let step = call(&iterator, "next", &[]).await?;
+        if Reflect::get(&step, &"done".into())?.is_truthy() {
+            return Ok(out);
+        }
+        if let Some(name) = Reflect::get(&step, &"value".into())?.as_string() {
+            out.push(name);
+        }
     }
 }

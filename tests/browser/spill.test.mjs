@@ -1,13 +1,15 @@
 // Jobs bigger than their workers' memory, in the page: with "Memory per worker MB" set,
 // each pool worker's sorts, aggregations and sort-merge joins spill to its arena in the
-// Origin Private File System. The answers must equal DuckDB's, the job's events and its
-// stage page must show the spill, and arenas left by a dead tab must be removed.
+// Origin Private File System, and once the page holds as much shuffle output as the
+// workers' budgets together, map tasks write their blocks there too. The answers must
+// equal DuckDB's, the job's events and its stage page must show the spill, and what a
+// dead tab left in OPFS must be removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   withPage, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, setSetting,
-  saveEventLog, showJobView, screenshot,
+  saveEventLog, showJobView, screenshot, typeSql,
 } from './harness.mjs';
 
 // 765,000 yellow trips, some 110 MB in memory, against 8 MB per worker.
@@ -54,7 +56,10 @@ async function check(sql, what) {
   const finished = (await saveEventLog(page)).filter((e) => e.event === 'task_finished').map((e) => e.metrics);
   assert.ok(finished.every((m) => m.memory_budget_bytes === BUDGET_MB << 20), `${what}: every task had the budget`);
   const sum = (key) => finished.reduce((s, m) => s + m[key], 0);
-  return { files: sum('spill_files'), written: sum('spill_write_bytes'), read: sum('spill_read_bytes') };
+  return {
+    files: sum('spill_files'), written: sum('spill_write_bytes'), read: sum('spill_read_bytes'),
+    shuffleToDisk: sum('shuffle_disk_write_bytes'), shuffleFromDisk: sum('shuffle_disk_read_bytes'),
+  };
 }
 
 function assertSpilled(spill, what) {
@@ -128,4 +133,127 @@ test('a budget too small fails the job with the operator and the memory, and the
   assert.equal(await page.getByTestId('error-panel').count(), 0);
   const [[trips]] = oracle('query', 'SELECT count(*) AS n FROM yellow', `yellow=${yellow}`);
   assert.equal(Number((await readResult(page)).rows[0][0]), Number(trips));
+});
+
+/** Every file under the page's OPFS shuffle folder: `tab-…/job-…/name` and size. */
+async function shuffleFiles(p = page) {
+  return p.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const out = [];
+    const walk = async (dir, prefix) => {
+      for await (const [name, handle] of dir.entries()) {
+        if (handle.kind === 'directory') await walk(handle, `${prefix}${name}/`);
+        else out.push({ path: `${prefix}${name}`, size: (await handle.getFile()).size });
+      }
+    };
+    await walk(await root.getDirectoryHandle('kiln-shuffle', { create: true }), '');
+    return out;
+  });
+}
+
+/** Waits until `ok(files)` holds for the shuffle folder (its removal is asynchronous). */
+async function untilShuffle(ok, what, p = page) {
+  let files;
+  for (let i = 0; i < 100; i++) {
+    files = await shuffleFiles(p);
+    if (ok(files)) return files;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${what}: ${JSON.stringify(files)}`);
+}
+
+test('shuffle output past the workers\' memory goes to OPFS, survives a killed worker, and is removed with its job', async () => {
+  // 8 MB per worker, 2 workers: the page holds 16 MB of shuffle blocks, and this job
+  // shuffles seven columns of every trip (some 40 MB) for its window, from scan tasks of
+  // about 4 MB of file each, into 32 partitions (so that no window task need spill).
+  await setSetting(page, 'memory-mb', BUDGET_MB);
+  await setSetting(page, 'partitions', 32);
+  await setSetting(page, 'split-mb', 4);
+  await setSetting(page, 'kill-worker', true);
+  const sql = `SELECT "PULocationID", count(*) AS trips, sum(r) AS ranks, max(total) AS most FROM (
+    SELECT "PULocationID", rank() OVER (PARTITION BY "PULocationID"
+        ORDER BY total_amount, tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, fare_amount, tip_amount) AS r,
+      total_amount + tip_amount + fare_amount + trip_distance AS total
+    FROM yellow) w GROUP BY 1 ORDER BY 1`;
+  let spill, events;
+  try {
+    spill = await check(sql, 'shuffle to disk');
+    events = await saveEventLog(page);
+  } finally {
+    await setSetting(page, 'kill-worker', false);
+    await setSetting(page, 'split-mb', 128);
+    await setSetting(page, 'partitions', '');
+  }
+  assert.ok(events.some((e) => e.event === 'worker_lost'), 'a worker was killed mid-job');
+  // The page held at most its 16 MB, give or take the output of the tasks running when
+  // it got there (one per worker): the rest of the scan stage's output went to disk.
+  const scans = events.filter((e) => e.event === 'task_finished' && e.stage === 0).map((e) => e.metrics);
+  const total = scans.reduce((s, m) => s + m.shuffle_write_bytes, 0);
+  const largest = Math.max(...scans.map((m) => m.shuffle_write_bytes));
+  assert.ok(total > 2 * (16 << 20), `the scans shuffled more than twice what the page holds: ${total}`);
+  assert.ok(spill.shuffleToDisk >= total - (16 << 20) - 2 * largest,
+    `the page held no more than its share: ${spill.shuffleToDisk} of ${total} to disk (largest task ${largest})`);
+  // Every block on disk was read by a reduce task (one that ran twice reads twice).
+  assert.ok(spill.shuffleFromDisk >= spill.shuffleToDisk, JSON.stringify(spill));
+  // The stage pages say which blocks went to disk and which stage read them.
+  await showJobView(page, 'stages');
+  await page.locator('[data-testid=dag-stage][data-stage="0"]').click();
+  assert.match(await page.getByTestId('shuffle-on-disk').textContent(),
+    /\d+ of \d+ tasks wrote their output \([\d.]+ MiB\) to this browser's private storage/);
+  await page.locator('[data-testid=dag-stage][data-stage="1"]').click();
+  assert.match(await page.getByTestId('shuffle-on-disk').textContent(), /read [\d.]+ MiB of their input blocks from there/);
+  // The job is over: its files are gone.
+  await untilShuffle((files) => files.length === 0, 'the finished job\'s shuffle files are removed');
+});
+
+test('a tab closed mid-job leaves no OPFS files behind after the next start', async () => {
+  const context = page.context();
+  const url = page.url();
+  const open = async () => {
+    const p = await context.newPage();
+    await p.goto(url);
+    await p.locator('[data-testid=status][data-state=ready]').waitFor({ timeout: 60_000 });
+    return p;
+  };
+  const arenaNames = async (p) => p.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const folder = await root.getDirectoryHandle('kiln-spill', { create: true });
+    const out = [];
+    for await (const [name] of folder.entries()) out.push(name);
+    return out;
+  });
+  const before = new Set(await arenaNames(page));
+  const doomed = await open();
+  await doomed.getByTestId('folder-input').setInputFiles(yellow);
+  await doomed.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
+  await setSetting(doomed, 'workers', 2);
+  await setSetting(doomed, 'memory-mb', BUDGET_MB);
+  await setSetting(doomed, 'partitions', 16);
+  const editor = await typeSql(doomed,
+    'SELECT * FROM yellow ORDER BY total_amount DESC, tpep_pickup_datetime, "PULocationID", trip_distance, fare_amount');
+  await editor.press('Control+Enter');
+  // Mid-job: its map tasks have written shuffle files, its workers hold spill arenas.
+  const written = await untilShuffle((files) => files.some((f) => f.size > 0), 'the doomed tab wrote shuffle files', doomed);
+  const tabs = new Set(written.map((f) => f.path.split('/')[0]));
+  const doomedArenas = (await arenaNames(doomed)).filter((n) => !before.has(n));
+  assert.ok(doomedArenas.length > 0, 'the doomed tab\'s workers opened spill arenas');
+  await doomed.close();
+  // The next tab to start removes the dead tab's shuffle folder and its workers' spill
+  // arenas (no live worker holds them open) at once, before running anything.
+  const untilArenasGone = async (names, p) => {
+    let left;
+    for (let i = 0; i < 100; i++) {
+      left = (await arenaNames(p)).filter((n) => names.includes(n));
+      if (left.length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`the dead tab's arenas are still there: ${left}`);
+  };
+  const next = await open();
+  try {
+    await untilShuffle((files) => !files.some((f) => tabs.has(f.path.split('/')[0])), 'the dead tab\'s shuffle files are removed', next);
+    await untilArenasGone(doomedArenas, next);
+  } finally {
+    await next.close();
+  }
 });

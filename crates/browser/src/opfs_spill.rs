@@ -43,7 +43,7 @@ struct Arena {
     live_files: usize,
 }
 
-fn js_error(what: &str, e: JsValue) -> String {
+pub(crate) fn js_error(what: &str, e: JsValue) -> String {
     let text = e
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
@@ -58,36 +58,14 @@ fn io_error(what: &str, e: JsValue) -> io::Error {
 impl OpfsDisk {
     /// Opens this worker's arena, after removing the arenas no live worker holds.
     pub async fn open() -> Result<OpfsDisk, String> {
-        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let root: FileSystemDirectoryHandle =
-            JsFuture::from(scope.navigator().storage().get_directory())
-                .await
-                .map_err(|e| js_error("this browser has no private storage (OPFS)", e))?
-                .unchecked_into();
-        let options = FileSystemGetDirectoryOptions::new();
-        options.set_create(true);
-        let folder: FileSystemDirectoryHandle =
-            JsFuture::from(root.get_directory_handle_with_options(FOLDER, &options))
-                .await
-                .map_err(|e| js_error("opening the spill folder", e))?
-                .unchecked_into();
+        let folder = folder(FOLDER).await?;
         remove_orphans(&folder).await;
         let name = format!(
             "worker-{}-{}.spill",
             js_sys::Date::now() as u64,
             (js_sys::Math::random() * 1e9) as u64
         );
-        let options = FileSystemGetFileOptions::new();
-        options.set_create(true);
-        let file: FileSystemFileHandle =
-            JsFuture::from(folder.get_file_handle_with_options(&name, &options))
-                .await
-                .map_err(|e| js_error("creating the spill file", e))?
-                .unchecked_into();
-        let handle: FileSystemSyncAccessHandle = JsFuture::from(file.create_sync_access_handle())
-            .await
-            .map_err(|e| js_error("opening the spill file", e))?
-            .unchecked_into();
+        let (_, handle) = create_file(&folder, &name).await?;
         handle
             .truncate_with_f64(0.0)
             .map_err(|e| js_error("emptying the spill file", e))?;
@@ -100,6 +78,45 @@ impl OpfsDisk {
             }))),
         })
     }
+}
+
+/// The folder at `path` (`a/b`) of the worker's OPFS, made as needed.
+pub(crate) async fn folder(path: &str) -> Result<FileSystemDirectoryHandle, String> {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let mut dir: FileSystemDirectoryHandle =
+        JsFuture::from(scope.navigator().storage().get_directory())
+            .await
+            .map_err(|e| js_error("this browser has no private storage (OPFS)", e))?
+            .unchecked_into();
+    let create = FileSystemGetDirectoryOptions::new();
+    create.set_create(true);
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        dir = JsFuture::from(dir.get_directory_handle_with_options(segment, &create))
+            .await
+            .map_err(|e| js_error(&format!("opening the folder {path}"), e))?
+            .unchecked_into();
+    }
+    Ok(dir)
+}
+
+/// Makes (or opens) the file `name` in `folder` and its synchronous access handle,
+/// which locks it until closed.
+pub(crate) async fn create_file(
+    folder: &FileSystemDirectoryHandle,
+    name: &str,
+) -> Result<(FileSystemFileHandle, FileSystemSyncAccessHandle), String> {
+    let options = FileSystemGetFileOptions::new();
+    options.set_create(true);
+    let file: FileSystemFileHandle =
+        JsFuture::from(folder.get_file_handle_with_options(name, &options))
+            .await
+            .map_err(|e| js_error(&format!("creating {name}"), e))?
+            .unchecked_into();
+    let handle: FileSystemSyncAccessHandle = JsFuture::from(file.create_sync_access_handle())
+        .await
+        .map_err(|e| js_error(&format!("opening {name}"), e))?
+        .unchecked_into();
+    Ok((file, handle))
 }
 
 /// Removes every arena in `folder` that no worker holds open: a live worker's is

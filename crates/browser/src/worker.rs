@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use kiln_engine::distributed::TaskHooks;
 use kiln_engine::export::{ExportStream, write_output, zip_output};
@@ -19,6 +18,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
 use crate::lake;
+use crate::opfs_shuffle::{read_blocks, write_blocks};
 use crate::opfs_spill::{NoDisk, OpfsDisk};
 use kiln_engine::spill::{SpillDisk, WorkerMemory};
 
@@ -152,12 +152,13 @@ fn post_fatal(message: &str) {
     let _ = scope().post_message(&msg);
 }
 
-/// Posts a response; `buffer` (a download) and `blocks` (Arrow IPC for the page's
-/// scheduler) are transferred, not copied.
+/// Posts a response; `buffer` (a download) and the `blocks` that are bytes (Arrow IPC
+/// for the page's scheduler) are transferred, not copied. Blocks written to disk go as
+/// `Blob`s, which are cloned by reference.
 fn post(
     response: &Response,
     buffer: Option<ArrayBuffer>,
-    blocks: Vec<ArrayBuffer>,
+    blocks: Vec<JsValue>,
 ) -> Result<(), JsValue> {
     let msg = Object::new();
     Reflect::set(&msg, &"kind".into(), &"response".into())?;
@@ -174,7 +175,7 @@ fn post(
     if !blocks.is_empty() {
         let array: Array = blocks.iter().collect();
         Reflect::set(&msg, &"blocks".into(), &array)?;
-        for b in &blocks {
+        for b in blocks.iter().filter(|b| b.is_instance_of::<ArrayBuffer>()) {
             transfer.push(b);
         }
     }
@@ -221,10 +222,8 @@ async fn spill_disk(slot: &mut Option<Arc<dyn SpillDisk>>) -> Arc<dyn SpillDisk>
 pub async fn handle_message(data: JsValue) -> Result<(), JsValue> {
     let request: Request = serde_wasm_bindgen::from_value(Reflect::get(&data, &"request".into())?)?;
     let files: Vec<File> = js_array(&data, "files");
-    let blocks: Vec<Uint8Array> = js_array::<JsValue>(&data, "blocks")
-        .into_iter()
-        .map(|b| Uint8Array::new(&b))
-        .collect();
+    // Bytes the page held, or `Blob`s of shuffle files on disk (`opfs_shuffle`).
+    let blocks: Vec<JsValue> = js_array(&data, "blocks");
     let mut state = STATE
         .with(|s| s.borrow_mut().take())
         .unwrap_or_else(WorkerState::new);
@@ -256,7 +255,7 @@ fn js_array<T: JsCast>(data: &JsValue, field: &str) -> Vec<T> {
 struct Reply {
     body: ResponseBody,
     buffer: Option<ArrayBuffer>,
-    blocks: Vec<ArrayBuffer>,
+    blocks: Vec<JsValue>,
 }
 
 impl Reply {
@@ -273,7 +272,7 @@ async fn handle(
     state: &mut WorkerState,
     body: RequestBody,
     files: Vec<File>,
-    blocks: Vec<Uint8Array>,
+    blocks: Vec<JsValue>,
 ) -> Result<Reply, UserError> {
     match body {
         RequestBody::AddFiles { files: described } => {
@@ -410,7 +409,11 @@ async fn handle(
             elapsed_ms,
             page_size,
         } => {
-            let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec()));
+            let (blocks, _) = read_blocks(&blocks).await.map_err(|message| UserError {
+                context: "reading the job's result".into(),
+                message,
+                location: None,
+            })?;
             let output = QueryOutput::from_blocks(&result_schema, blocks)
                 .map_err(|e| e.to_user("reading the job's result"))?;
             keep_result(state, output, elapsed_ms, page_size)
@@ -445,7 +448,17 @@ async fn handle(
                 panic!("fault injection: worker crashed while taking a task");
             }
             let attempt = task.attempt_id();
-            let blocks = blocks.iter().map(|b| Bytes::from(b.to_vec())).collect();
+            let (blocks, read_from_disk) = match read_blocks(&blocks).await {
+                Ok(read) => read,
+                Err(message) => {
+                    let error = UserError {
+                        context: "reading the task's input blocks".into(),
+                        message,
+                        location: None,
+                    };
+                    return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                }
+            };
             let memory = match task.memory_budget {
                 None => None,
                 Some(budget) => {
@@ -473,10 +486,35 @@ async fn handle(
                 Ok(outcome) => {
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
+                    metrics.shuffle_disk_read_bytes = read_from_disk;
+                    let blocks = match &task.shuffle_to {
+                        None => outcome.blocks.iter().map(|b| to_buffer(b).into()).collect(),
+                        Some(folder) => {
+                            let name =
+                                format!("s{}-t{}-a{}.blocks", task.stage, task.task, task.attempt);
+                            match write_blocks(folder, &name, &outcome.blocks).await {
+                                Ok(blobs) => {
+                                    metrics.shuffle_disk_write_bytes = metrics.output_bytes;
+                                    blobs.into_iter().map(JsValue::from).collect()
+                                }
+                                Err(message) => {
+                                    let error = UserError {
+                                        context: "writing the task's shuffle output to the browser's private storage".into(),
+                                        message,
+                                        location: None,
+                                    };
+                                    return Ok(Reply::new(ResponseBody::TaskFailed {
+                                        attempt,
+                                        error,
+                                    }));
+                                }
+                            }
+                        }
+                    };
                     Ok(Reply {
                         body: ResponseBody::TaskDone { attempt, metrics },
                         buffer: None,
-                        blocks: outcome.blocks.iter().map(|b| to_buffer(b)).collect(),
+                        blocks,
                     })
                 }
                 Err(error) => Ok(Reply::new(ResponseBody::TaskFailed { attempt, error })),

@@ -144,6 +144,11 @@ pub struct TaskRequest {
     /// The worker's memory budget for this task: its operators spill past it.
     #[serde(default)]
     pub memory_budget: Option<u64>,
+    /// Where the task writes its output blocks, when the page already holds as much
+    /// shuffle output as it will (a folder of the browser's private storage, `/`-separated);
+    /// `None`: they come back as bytes.
+    #[serde(default)]
+    pub shuffle_to: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,6 +210,12 @@ pub struct TaskMetrics {
     pub spill_write_bytes: u64,
     #[serde(default)]
     pub spill_read_bytes: u64,
+    /// Bytes of the task's output blocks written to disk (`TaskRequest::shuffle_to`), and
+    /// of its input blocks read from there.
+    #[serde(default)]
+    pub shuffle_disk_write_bytes: u64,
+    #[serde(default)]
+    pub shuffle_disk_read_bytes: u64,
 }
 
 impl TaskMetrics {

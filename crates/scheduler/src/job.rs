@@ -247,6 +247,7 @@ impl<B: Clone> Job<B> {
             result_as_parquet: self.config.result_as_parquet
                 && stage.plan.output == StageOutput::Result,
             memory_budget: self.memory_per_worker,
+            shuffle_to: None,
         };
         let split = spec.split.clone();
         let input_bytes = spec.input_bytes;

@@ -1,0 +1,95 @@
+//! Shuffle blocks on disk: a task told to (`TaskRequest::shuffle_to`) writes its output
+//! blocks into one file of the Origin Private File System and hands the page a `Blob`
+//! per block, a slice of that file. A `Blob` costs the page nothing to hold and is
+//! cloned to the reduce task's worker by reference, so the bytes live only on disk; and
+//! since the file outlives the worker that wrote it, a worker's death loses no finished
+//! map output. The page owns the folder: it removes a job's files when the job ends and
+//! a dead tab's at its next start (`src/jobs/shuffle_disk.rs`).
+
+use bytes::Bytes;
+use js_sys::{ArrayBuffer, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, File, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
+
+use crate::opfs_spill::{create_file, folder, js_error};
+
+/// Writes `blocks` in order into `path/name` (the folder made as needed) and returns
+/// one `Blob` per block, over the written file.
+pub async fn write_blocks(path: &str, name: &str, blocks: &[Vec<u8>]) -> Result<Vec<Blob>, String> {
+    let dir = folder(path).await?;
+    let (handle, access) = create_file(&dir, name).await?;
+    // Closed on every path: an open handle would lock the file against the readers.
+    let written = write_all(&access, blocks);
+    let flushed = access
+        .flush()
+        .map_err(|e| js_error("flushing a shuffle file", e));
+    access.close();
+    let ends = written?;
+    flushed?;
+    let file: File = JsFuture::from(handle.get_file())
+        .await
+        .map_err(|e| js_error("reopening a shuffle file", e))?
+        .unchecked_into();
+    let mut start = 0u64;
+    ends.into_iter()
+        .map(|end| {
+            let blob = file
+                .slice_with_f64_and_f64(start as f64, end as f64)
+                .map_err(|e| js_error("slicing a shuffle file", e));
+            start = end;
+            blob
+        })
+        .collect()
+}
+
+/// Writes the blocks one after another; returns where each ends.
+fn write_all(access: &FileSystemSyncAccessHandle, blocks: &[Vec<u8>]) -> Result<Vec<u64>, String> {
+    access
+        .truncate_with_f64(0.0)
+        .map_err(|e| js_error("emptying a shuffle file", e))?;
+    let mut ends = Vec::with_capacity(blocks.len());
+    let mut at = 0u64;
+    for block in blocks {
+        let options = FileSystemReadWriteOptions::new();
+        options.set_at(at as f64);
+        let n = access
+            .write_with_u8_array_and_options(block, &options)
+            .map_err(|e| js_error("writing a shuffle file", e))?;
+        if n as usize != block.len() {
+            return Err(format!(
+                "writing a shuffle file: {n} of {} bytes written (is the browser's storage full?)",
+                block.len()
+            ));
+        }
+        at += block.len() as u64;
+        ends.push(at);
+    }
+    Ok(ends)
+}
+
+/// The bytes of the blocks a task was handed, in order: bytes the page held, or blobs
+/// of shuffle files on disk (read here). Also says how many bytes came from disk.
+pub async fn read_blocks(blocks: &[JsValue]) -> Result<(Vec<Bytes>, u64), String> {
+    let mut out = Vec::with_capacity(blocks.len());
+    let mut from_disk = 0u64;
+    for block in blocks {
+        if let Some(blob) = block.dyn_ref::<Blob>() {
+            let buffer: ArrayBuffer = JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|e| {
+                    js_error(
+                        "reading a shuffle block from the browser's private storage",
+                        e,
+                    )
+                })?
+                .unchecked_into();
+            let bytes = Uint8Array::new(&buffer).to_vec();
+            from_disk += bytes.len() as u64;
+            out.push(Bytes::from(bytes));
+        } else {
+            out.push(Bytes::from(Uint8Array::new(block).to_vec()));
+        }
+    }
+    Ok((out, from_disk))
+}
