@@ -2,6 +2,7 @@
 // memory budget per worker, and prints the time, each worker's peak wasm memory and
 // what the tasks spilled to OPFS, for notes.
 // Usage: node measure-spill.mjs FOLDER BUDGET_MB [WORKERS] [SQL]   (the table is the folder's name)
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, launch, openPage, runSql, setSetting, saveEventLog } from './harness.mjs';
 
@@ -20,6 +21,13 @@ try {
     await page.locator(`[data-testid=table-item][data-table="${table}"]`).waitFor({ timeout: 300_000 });
     await setSetting(page, 'workers', workers);
     await setSetting(page, 'memory-mb', memory);
+    // The renderer process hosts the page and its workers: its peak resident memory
+    // (VmHWM, reset before the run) bounds what the tab took.
+    const cdp = await browser.newBrowserCDPSession();
+    const renderers = (await cdp.send('SystemInfo.getProcessInfo')).processInfo
+      .filter((p) => p.type === 'renderer').map((p) => p.id);
+    await cdp.detach();
+    renderers.forEach((id) => writeFileSync(`/proc/${id}/clear_refs`, '5'));
     const started = Date.now();
     await runSql(page, sql);
     const wall = Date.now() - started;
@@ -29,11 +37,16 @@ try {
     for (const e of finished) peaks.set(e.worker, Math.max(peaks.get(e.worker) ?? 0, e.metrics.peak_memory_bytes));
     const sum = (k) => finished.reduce((n, e) => n + e.metrics[k], 0);
     const page_mb = await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0);
+    const rendererPeak = renderers.map((id) => {
+      const status = readFileSync(`/proc/${id}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+    });
     console.log(`${memory ? `${memory} MB per worker` : 'no budget'}, ${workers} workers: ${wall} ms` +
       (errors.length ? `, FAILED: ${errors.join(' ').slice(0, 300)}` : '') +
       `; spill ${sum('spill_files')} files, ${mb(sum('spill_write_bytes'))} MB written, ${mb(sum('spill_read_bytes'))} MB read` +
       `; peak wasm memory: ${[...peaks].map(([w, p]) => `worker ${w} ${mb(p)} MB`).join(', ')}` +
-      `; page JS heap ${mb(page_mb)} MB`);
+      `; shuffle ${mb(sum('shuffle_disk_write_bytes'))} MB to disk of ${mb(sum('shuffle_write_bytes'))} MB` +
+      `; page JS heap ${mb(page_mb)} MB; renderer peak (page and workers) ${rendererPeak.map(mb).join(' + ')} MB`);
     await page.close();
   }
 } finally {

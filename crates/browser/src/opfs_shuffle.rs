@@ -6,11 +6,15 @@
 //! map output. The page owns the folder: it removes a job's files when the job ends and
 //! a dead tab's at its next start (`src/jobs/shuffle_disk.rs`).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use js_sys::{ArrayBuffer, Uint8Array};
+use kiln_engine::distributed::exchange::{DeferredBlock, InputBlock};
+use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, File, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
+use web_sys::{Blob, File, FileReaderSync, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
 use crate::opfs_spill::{create_file, folder, js_error};
 
@@ -92,4 +96,62 @@ pub async fn read_blocks(blocks: &[JsValue]) -> Result<(Vec<Bytes>, u64), String
         }
     }
     Ok((out, from_disk))
+}
+
+/// A task's input blocks as they came from the page, each copied into this instance's
+/// memory only when the task's stream reaches it (and dropped once read): bytes the page
+/// held stay in the page's copy of them until then, blocks on disk on disk. Also says
+/// how many of their bytes are on disk.
+pub fn input_blocks(blocks: Vec<JsValue>) -> (Vec<InputBlock>, u64) {
+    let mut on_disk = 0u64;
+    let blocks = blocks
+        .into_iter()
+        .map(|value| {
+            let len = match value.dyn_ref::<Blob>() {
+                Some(blob) => {
+                    on_disk += blob.size() as u64;
+                    blob.size() as u64
+                }
+                None => Uint8Array::new(&value).byte_length() as u64,
+            };
+            InputBlock::Deferred(Arc::new(JsBlock {
+                value: SendWrapper::new(value),
+                len,
+            }))
+        })
+        .collect();
+    (blocks, on_disk)
+}
+
+struct JsBlock {
+    /// A `Blob` of a shuffle file, or a `Uint8Array` the page sent.
+    value: SendWrapper<JsValue>,
+    len: u64,
+}
+
+impl DeferredBlock for JsBlock {
+    fn byte_len(&self) -> u64 {
+        self.len
+    }
+
+    fn read(&self) -> Result<Bytes, String> {
+        let value: &JsValue = &self.value;
+        let bytes = match value.dyn_ref::<Blob>() {
+            Some(blob) => {
+                // Synchronous: DataFusion polls the stream synchronously, and a worker may
+                // read a Blob that way.
+                let buffer = FileReaderSync::new()
+                    .and_then(|reader| reader.read_as_array_buffer(blob))
+                    .map_err(|e| {
+                        js_error(
+                            "reading a shuffle block from the browser's private storage",
+                            e,
+                        )
+                    })?;
+                Uint8Array::new(&buffer).to_vec()
+            }
+            None => Uint8Array::new(value).to_vec(),
+        };
+        Ok(Bytes::from(bytes))
+    }
 }

@@ -18,7 +18,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
 use crate::lake;
-use crate::opfs_shuffle::{read_blocks, write_blocks};
+use crate::opfs_shuffle::{input_blocks, read_blocks, write_blocks};
 use crate::opfs_spill::{NoDisk, OpfsDisk};
 use kiln_engine::spill::{SpillDisk, WorkerMemory};
 
@@ -448,17 +448,7 @@ async fn handle(
                 panic!("fault injection: worker crashed while taking a task");
             }
             let attempt = task.attempt_id();
-            let (blocks, read_from_disk) = match read_blocks(&blocks).await {
-                Ok(read) => read,
-                Err(message) => {
-                    let error = UserError {
-                        context: "reading the task's input blocks".into(),
-                        message,
-                        location: None,
-                    };
-                    return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
-                }
-            };
+            let (blocks, read_from_disk) = input_blocks(blocks);
             let memory = match task.memory_budget {
                 None => None,
                 Some(budget) => {

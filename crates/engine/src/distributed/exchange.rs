@@ -23,6 +23,62 @@ use serde::{Deserialize, Serialize};
 
 use super::ipc;
 
+/// An input block of a task: Arrow IPC bytes at hand, or a handle that fetches them
+/// only when the task's stream reaches the block. A task that merges many blocks (the
+/// gather of a sort of all rows) then holds a block per input at a time, not all of
+/// them; in the page the bytes stay in the page's copy or on disk until then.
+#[derive(Clone)]
+pub enum InputBlock {
+    Bytes(Bytes),
+    Deferred(Arc<dyn DeferredBlock>),
+}
+
+/// A block whose bytes are fetched when they are read, and dropped when read.
+pub trait DeferredBlock: Send + Sync {
+    fn byte_len(&self) -> u64;
+    /// The block's bytes; an error says why they could not be had.
+    fn read(&self) -> std::result::Result<Bytes, String>;
+}
+
+impl InputBlock {
+    pub fn len(&self) -> u64 {
+        match self {
+            InputBlock::Bytes(bytes) => bytes.len() as u64,
+            InputBlock::Deferred(block) => block.byte_len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn bytes(&self) -> Result<Bytes> {
+        match self {
+            InputBlock::Bytes(bytes) => Ok(bytes.clone()),
+            InputBlock::Deferred(block) => block
+                .read()
+                .map_err(|e| DataFusionError::Execution(format!("reading an input block: {e}"))),
+        }
+    }
+}
+
+impl From<Bytes> for InputBlock {
+    fn from(bytes: Bytes) -> Self {
+        InputBlock::Bytes(bytes)
+    }
+}
+
+impl fmt::Debug for InputBlock {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            InputBlock::Bytes(bytes) => write!(f, "InputBlock({} bytes)", bytes.len()),
+            InputBlock::Deferred(block) => {
+                write!(f, "InputBlock(deferred, {} bytes)", block.byte_len())
+            }
+        }
+    }
+}
+
 /// How the stage below was cut from this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputKind {
@@ -46,7 +102,7 @@ pub struct StageInputExec {
     stage: usize,
     kind: InputKind,
     partitions: usize,
-    blocks: Arc<HashMap<usize, Vec<Bytes>>>,
+    blocks: Arc<HashMap<usize, Vec<InputBlock>>>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -107,7 +163,7 @@ impl StageInputExec {
     }
 
     /// A copy reading `blocks`: Arrow IPC streams by partition of this leaf.
-    pub fn bind(&self, blocks: HashMap<usize, Vec<Bytes>>) -> Self {
+    pub fn bind(&self, blocks: HashMap<usize, Vec<InputBlock>>) -> Self {
         Self {
             stage: self.stage,
             kind: self.kind,
@@ -182,7 +238,7 @@ impl ExecutionPlan for StageInputExec {
         partition: usize,
         _context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let blocks: Vec<Bytes> = if self.kind == InputKind::Merge {
+        let blocks: Vec<InputBlock> = if self.kind == InputKind::Merge {
             (0..self.partitions)
                 .flat_map(|p| self.blocks.get(&p).cloned().unwrap_or_default())
                 .collect()
@@ -191,11 +247,11 @@ impl ExecutionPlan for StageInputExec {
         };
         let rows = MetricBuilder::new(&self.metrics).output_rows(partition);
         let schema = self.schema();
-        // Blocks are decoded one at a time, as the stream is polled.
+        // Blocks are fetched and decoded one at a time, as the stream is polled.
         let batches = blocks
             .into_iter()
             .filter(|b| !b.is_empty())
-            .flat_map(|block| match ipc::read_block(block) {
+            .flat_map(|block| match block.bytes().and_then(ipc::read_block) {
                 Ok(batches) => batches
                     .into_iter()
                     .map(|b| b.map_err(|e| DataFusionError::ArrowError(Box::new(e), None)))

@@ -15,6 +15,7 @@ use kiln_protocol::{
 };
 use kiln_scheduler::{Assignment, Job, JobState, SchedulerConfig};
 
+use super::exchange::InputBlock;
 use super::monitor::TaskHooks;
 use super::task::run_task;
 use crate::QueryOutput;
@@ -208,11 +209,16 @@ fn worker_loop(
             }),
             stop: Some(killed.clone()),
         };
+        let blocks: Vec<InputBlock> = assignment
+            .blocks
+            .into_iter()
+            .map(InputBlock::from)
+            .collect();
         let outcome = match assignment.request.memory_budget {
             None => futures::executor::block_on(run_task(
                 ctx.task_ctx(),
                 &assignment.request,
-                assignment.blocks,
+                blocks,
                 hooks,
             )),
             Some(budget) => {
@@ -222,7 +228,7 @@ fn worker_loop(
                     Ok(memory) => memory.finish_task(futures::executor::block_on(run_task(
                         memory.task_context(ctx),
                         &assignment.request,
-                        assignment.blocks,
+                        blocks,
                         hooks,
                     ))),
                 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
@@ -18,7 +17,7 @@ use datafusion_proto::bytes::physical_plan_from_bytes_with_extension_codec;
 use futures::StreamExt;
 use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
-use super::exchange::{KilnCodec, StageInputExec};
+use super::exchange::{InputBlock, KilnCodec, StageInputExec};
 use super::ipc::BlockWriter;
 use super::monitor::{STOPPED, TaskHooks, leaves, monitored, operators, read_so_far};
 use super::plans::operator_metrics;
@@ -37,7 +36,7 @@ pub struct TaskOutcome {
 pub async fn run_task(
     task_ctx: Arc<TaskContext>,
     request: &TaskRequest,
-    blocks: Vec<Bytes>,
+    blocks: Vec<InputBlock>,
     hooks: TaskHooks,
 ) -> Result<TaskOutcome, UserError> {
     let started = (hooks.clock)();
@@ -46,7 +45,7 @@ pub async fn run_task(
             .map_err(|e| {
                 EngineError::from(e).to_user(format!("decoding stage {}", request.stage))
             })?;
-    let shuffle_read_bytes = blocks.iter().map(|b| b.len() as u64).sum();
+    let shuffle_read_bytes = blocks.iter().map(InputBlock::len).sum();
     let fragment = bind_inputs(fragment, request, blocks).map_err(|e| {
         EngineError::from(e).to_user(format!("binding the inputs of stage {}", request.stage))
     })?;
@@ -206,12 +205,12 @@ async fn execute(
 fn bind_inputs(
     fragment: Arc<dyn ExecutionPlan>,
     request: &TaskRequest,
-    blocks: Vec<Bytes>,
+    blocks: Vec<InputBlock>,
 ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
-    let mut by_stage: HashMap<usize, HashMap<usize, Vec<Bytes>>> = HashMap::new();
+    let mut by_stage: HashMap<usize, HashMap<usize, Vec<InputBlock>>> = HashMap::new();
     let mut blocks = blocks.into_iter();
     for input in &request.inputs {
-        let taken: Vec<Bytes> = blocks.by_ref().take(input.blocks).collect();
+        let taken: Vec<InputBlock> = blocks.by_ref().take(input.blocks).collect();
         if taken.len() != input.blocks {
             return Err(DataFusionError::Internal(format!(
                 "task of stage {} got fewer input blocks than it lists",
