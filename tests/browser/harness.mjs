@@ -129,7 +129,7 @@ export async function typeSql(page, sql) {
 }
 
 /** Types a query like a person (select all, type) and runs it with Ctrl+Enter. */
-export async function runSql(page, sql) {
+export async function runSql(page, sql, { timeout = 120_000 } = {}) {
   const editor = await typeSql(page, sql);
   // Watch for this run's busy state, so a quick run is not mistaken for the last one.
   await page.evaluate(() => {
@@ -145,7 +145,7 @@ export async function runSql(page, sql) {
   await page.waitForFunction(() => {
     const s = document.querySelector('[data-testid=status]');
     return window.kilnSawRunning && s && s.dataset.state !== 'running';
-  }, null, { timeout: 120_000 });
+  }, null, { timeout });
   await page.waitForFunction(() =>
     document.querySelector('[data-testid=result-table]') || document.querySelector('[data-testid=error-panel]'),
   );

@@ -4,7 +4,7 @@
 // Usage: node measure-spill.mjs FOLDER BUDGET_MB [WORKERS] [SQL]   (the table is the folder's name)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, openPage, runSql, setSetting, saveEventLog } from './harness.mjs';
+import { startServer, launch, openPage, runSql, setSetting, saveEventLog, readResult, resultRowCount } from './harness.mjs';
 
 const [folder, budget, workers = '2', sqlArg] = process.argv.slice(2);
 const table = path.basename(folder);
@@ -29,9 +29,11 @@ try {
     await cdp.detach();
     renderers.forEach((id) => writeFileSync(`/proc/${id}/clear_refs`, '5'));
     const started = Date.now();
-    await runSql(page, sql);
+    await runSql(page, sql, { timeout: 3_600_000 });
     const wall = Date.now() - started;
     const errors = await page.getByTestId('error-panel').allTextContents();
+    const answer = errors.length ? null
+      : { rows: await resultRowCount(page), first: (await readResult(page)).rows[0] };
     const finished = (await saveEventLog(page)).filter((e) => e.event === 'task_finished');
     const peaks = new Map();
     for (const e of finished) peaks.set(e.worker, Math.max(peaks.get(e.worker) ?? 0, e.metrics.peak_memory_bytes));
@@ -42,7 +44,7 @@ try {
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
     });
     console.log(`${memory ? `${memory} MB per worker` : 'no budget'}, ${workers} workers: ${wall} ms` +
-      (errors.length ? `, FAILED: ${errors.join(' ').slice(0, 300)}` : '') +
+      (errors.length ? `, FAILED: ${errors.join(' ').slice(0, 300)}` : `, ${answer.rows} rows, first ${JSON.stringify(answer.first)}`) +
       `; spill ${sum('spill_files')} files, ${mb(sum('spill_write_bytes'))} MB written, ${mb(sum('spill_read_bytes'))} MB read` +
       `; peak wasm memory: ${[...peaks].map(([w, p]) => `worker ${w} ${mb(p)} MB`).join(', ')}` +
       `; shuffle ${mb(sum('shuffle_disk_write_bytes'))} MB to disk of ${mb(sum('shuffle_write_bytes'))} MB` +
