@@ -128,6 +128,10 @@ test('a budget too small fails the job with the operator and the memory, and the
   assert.match(text, /Resources exhausted/);
   assert.match(text, /raise the memory budget per worker/);
   assert.match(text, /stage \d+ task \d+/);
+  // Failed at its first attempt: under the same budget a retry would fail the same way.
+  assert.match(text, /not retried/);
+  const failed = (await saveEventLog(page)).filter((e) => e.event === 'task_failed');
+  assert.ok(failed.length >= 1 && failed.every((e) => !e.will_retry), JSON.stringify(failed.map((e) => e.will_retry)));
   await setSetting(page, 'memory-mb', '');
   await runSql(page, 'SELECT count(*) AS n FROM yellow');
   assert.equal(await page.getByTestId('error-panel').count(), 0);

@@ -182,6 +182,8 @@ def test_a_budget_too_small_fails_clearly(trips):
                                       "raise the memory budget per worker")
     # Where: the stage, the task and its files.
     assert "running stage 0 task" in message and ".parquet" in message, message
+    # Not retried: under the same budget every attempt fails the same way.
+    assert "not retried" in message and "failed 4 times" not in message, message
 
 
 def test_tpch_under_a_small_budget_matches_duckdb(tmp_path_factory):

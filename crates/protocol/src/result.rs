@@ -43,6 +43,16 @@ pub struct UserError {
     pub location: Option<SqlSpan>,
 }
 
+impl UserError {
+    /// Whether a task asked for more memory than its worker's budget leaves. Under the
+    /// same budget every attempt asks for the same and fails the same way, so the
+    /// scheduler does not retry it (as it retries a crash or a flaky read). Matched on
+    /// DataFusion's `ResourcesExhausted` text, which every path carries unchanged.
+    pub fn is_over_memory_budget(&self) -> bool {
+        self.message.contains("Resources exhausted:")
+    }
+}
+
 impl std::fmt::Display for UserError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.context, self.message)

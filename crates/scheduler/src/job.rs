@@ -375,7 +375,8 @@ impl<B: Clone> Job<B> {
         let max_attempts = self.config.max_attempts;
         let task = &mut self.stages[id.stage].tasks[id.task];
         task.failed_on.push(worker);
-        let will_retry = task.attempts < max_attempts;
+        let over_budget = error.is_over_memory_budget();
+        let will_retry = task.attempts < max_attempts && !over_budget;
         task.state = TaskState::Waiting;
         self.events.push(JobEvent::TaskFailed {
             job_id: self.job_id,
@@ -388,10 +389,15 @@ impl<B: Clone> Job<B> {
             will_retry,
         });
         if !will_retry {
-            let error = UserError {
-                context: format!("{} (failed {max_attempts} times)", error.context),
-                ..error
+            let context = if over_budget {
+                format!(
+                    "{} (not retried: under the same memory budget every attempt fails the same way)",
+                    error.context
+                )
+            } else {
+                format!("{} (failed {max_attempts} times)", error.context)
             };
+            let error = UserError { context, ..error };
             self.state = JobState::Failed(error.clone());
             self.events.push(JobEvent::JobFailed {
                 job_id: self.job_id,

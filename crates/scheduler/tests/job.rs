@@ -223,6 +223,31 @@ fn a_failed_task_is_retried_on_another_worker_then_fails_the_job() {
 }
 
 #[test]
+fn a_task_over_its_memory_budget_fails_the_job_without_a_retry() {
+    let mut job: Job<Block> = Job::new(group_by_plan(), config(2), 0.0);
+    let first = job.assign(1, 0.0).expect("task");
+    let message =
+        "Resources exhausted: Failed to allocate additional 416.0 KB for ExternalSorterMerge[1]";
+    job.failed(first.request.attempt_id(), error(message), 1.0);
+    match job.state() {
+        JobState::Failed(e) => {
+            assert!(e.context.contains("not retried"), "{e}");
+            assert_eq!(e.message, message);
+        }
+        other => panic!("expected a failed job, got {other:?}"),
+    }
+    assert!(job.assign(2, 0.0).is_none());
+    let events = job.take_events();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        JobEvent::TaskFailed {
+            will_retry: false,
+            ..
+        }
+    )));
+}
+
+#[test]
 fn a_lost_worker_loses_only_its_running_attempts() {
     let mut job: Job<Block> = Job::new(group_by_plan(), config(2), 0.0);
     let done = job.assign(1, 0.0).expect("task");
