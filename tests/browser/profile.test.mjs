@@ -17,7 +17,20 @@ const session = withPage(async () => {});
 
 /** The profiles as drawn: per column its data attributes and bars. */
 async function readProfiles(page) {
-  await page.locator('[data-testid=profile-row][data-state=ready]').waitFor({ timeout: 120_000 });
+  const console = [];
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`.slice(0, 300)));
+  try {
+    await page.locator('[data-testid=profile-row][data-state=ready]').waitFor({ timeout: 120_000 });
+  } catch (e) {
+    // Once seen in a full suite and not since: say what the page was doing.
+    const state = await page.evaluate(() => ({
+      status: document.querySelector('[data-testid=status]')?.textContent,
+      profile: document.querySelector('[data-testid=profile-row]')?.dataset.state ?? 'no profile row',
+      error: document.querySelector('[data-testid=error-panel]')?.textContent ?? null,
+    }));
+    throw new Error(`no profile: ${JSON.stringify(state)}; page errors ${JSON.stringify(page.errors)}; `
+      + `console since: ${JSON.stringify(console.slice(-20))}`, { cause: e });
+  }
   return page.getByTestId('column-profile').evaluateAll((cells) => cells.map((c) => ({
     name: c.dataset.column,
     kind: c.dataset.kind,
