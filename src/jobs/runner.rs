@@ -220,6 +220,10 @@ impl JobRunner {
             task_timeout_ms: Some(settings.task_timeout_s as f64 * 1000.0),
             result_as_parquet: to_disk,
         };
+        // The job's own budget (a workshop step sets its own), times the pool's workers.
+        let shuffle_limit = plan
+            .memory_per_worker
+            .map(|budget| budget.saturating_mul(config.workers as u64));
         let result_schema = plan.result_schema.clone();
         let now = now_ms();
         self.job = Some(RunningJob {
@@ -234,9 +238,7 @@ impl JobRunner {
             result_limit: settings.result_limit_mb.saturating_mul(1 << 20),
             // As much as the workers may hold together: the page is one more process
             // of the job and gets no more memory than they do.
-            shuffle_limit: settings
-                .memory_mb
-                .map(|mb| (mb << 20).saturating_mul(settings.workers as u64)),
+            shuffle_limit,
             shuffle_held: 0,
             shuffle_on_disk: false,
         });
