@@ -220,7 +220,9 @@ impl JobRunner {
             task_timeout_ms: Some(settings.task_timeout_s as f64 * 1000.0),
             result_as_parquet: to_disk,
         };
-        // The job's own budget (a workshop step sets its own), times the pool's workers.
+        // As much shuffle output as the workers may hold together, at the job's own
+        // budget (a workshop step sets its own): the page is one more process of the job
+        // and gets no more memory than they do.
         let shuffle_limit = plan
             .memory_per_worker
             .map(|budget| budget.saturating_mul(config.workers as u64));
@@ -236,8 +238,6 @@ impl JobRunner {
             parts: 0,
             result_bytes: 0,
             result_limit: settings.result_limit_mb.saturating_mul(1 << 20),
-            // As much as the workers may hold together: the page is one more process
-            // of the job and gets no more memory than they do.
             shuffle_limit,
             shuffle_held: 0,
             shuffle_on_disk: false,

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::Uint8Array;
 use kiln_engine::distributed::exchange::{DeferredBlock, InputBlock};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue};
@@ -72,30 +72,30 @@ fn write_all(access: &FileSystemSyncAccessHandle, blocks: &[Vec<u8>]) -> Result<
     Ok(ends)
 }
 
-/// The bytes of the blocks a task was handed, in order: bytes the page held, or blobs
-/// of shuffle files on disk (read here). Also says how many bytes came from disk.
-pub async fn read_blocks(blocks: &[JsValue]) -> Result<(Vec<Bytes>, u64), String> {
-    let mut out = Vec::with_capacity(blocks.len());
-    let mut from_disk = 0u64;
-    for block in blocks {
-        if let Some(blob) = block.dyn_ref::<Blob>() {
-            let buffer: ArrayBuffer = JsFuture::from(blob.array_buffer())
-                .await
+/// The bytes of blocks as the page sent them (a job's result), read at once.
+pub fn read_blocks(blocks: &[JsValue]) -> Result<Vec<Bytes>, String> {
+    blocks.iter().map(block_bytes).collect()
+}
+
+/// One block's bytes, copied into this instance's memory: a `Blob` of a shuffle file is
+/// read synchronously (DataFusion polls a task's stream synchronously, and a worker may
+/// read a `Blob` that way), a `Uint8Array` the page sent is copied.
+fn block_bytes(value: &JsValue) -> Result<Bytes, String> {
+    let bytes = match value.dyn_ref::<Blob>() {
+        Some(blob) => {
+            let buffer = FileReaderSync::new()
+                .and_then(|reader| reader.read_as_array_buffer(blob))
                 .map_err(|e| {
                     js_error(
                         "reading a shuffle block from the browser's private storage",
                         e,
                     )
-                })?
-                .unchecked_into();
-            let bytes = Uint8Array::new(&buffer).to_vec();
-            from_disk += bytes.len() as u64;
-            out.push(Bytes::from(bytes));
-        } else {
-            out.push(Bytes::from(Uint8Array::new(block).to_vec()));
+                })?;
+            Uint8Array::new(&buffer).to_vec()
         }
-    }
-    Ok((out, from_disk))
+        None => Uint8Array::new(value).to_vec(),
+    };
+    Ok(Bytes::from(bytes))
 }
 
 /// A task's input blocks as they came from the page, each copied into this instance's
@@ -135,23 +135,6 @@ impl DeferredBlock for JsBlock {
     }
 
     fn read(&self) -> Result<Bytes, String> {
-        let value: &JsValue = &self.value;
-        let bytes = match value.dyn_ref::<Blob>() {
-            Some(blob) => {
-                // Synchronous: DataFusion polls the stream synchronously, and a worker may
-                // read a Blob that way.
-                let buffer = FileReaderSync::new()
-                    .and_then(|reader| reader.read_as_array_buffer(blob))
-                    .map_err(|e| {
-                        js_error(
-                            "reading a shuffle block from the browser's private storage",
-                            e,
-                        )
-                    })?;
-                Uint8Array::new(&buffer).to_vec()
-            }
-            None => Uint8Array::new(value).to_vec(),
-        };
-        Ok(Bytes::from(bytes))
+        block_bytes(&self.value)
     }
 }

@@ -409,7 +409,7 @@ async fn handle(
             elapsed_ms,
             page_size,
         } => {
-            let (blocks, _) = read_blocks(&blocks).await.map_err(|message| UserError {
+            let blocks = read_blocks(&blocks).map_err(|message| UserError {
                 context: "reading the job's result".into(),
                 message,
                 location: None,
