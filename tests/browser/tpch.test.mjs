@@ -3,13 +3,12 @@
 // CTEs and decimal arithmetic that the taxi queries lack. The answer must equal DuckDB's
 // on the same files. The rows checked are all of the rows the page shows, read from its
 // table by scrolling it, so an answer cut short or padded in the page fails too. The
-// data is made here by `tpchgen-cli` (scripts/lib.sh installs it from crates.io), as in
+// data is made here by `tpchgen-cli` (scripts/lib.sh installs it from PyPI into the venv), as in
 // tests/oracle/test_tpch.py.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import {
   withPage, runSql, readResult, readAllRows, unmatchedRows, oracle, setSetting, tempDir, ROOT,
@@ -30,8 +29,10 @@ let page, tpchDir;
 /** One folder per table (named after the table), each of up to 3 files with row groups
  *  of about 1 MB. The only place that knows tpchgen-cli's command line. */
 function makeTpch(out) {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), path.join(homedir(), '.cargo/bin')];
-  const bin = dirs.filter(Boolean).map((d) => path.join(d, 'tpchgen-cli')).find((p) => existsSync(p));
+  // scripts/lib.sh sets TPCHGEN to the venv's copy; a hand run may have one on PATH.
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  const bin = [process.env.TPCHGEN, ...dirs.map((d) => path.join(d, 'tpchgen-cli'))]
+    .find((p) => p && existsSync(p));
   assert.ok(bin, 'tpchgen-cli is missing: scripts/lib.sh (ensure_tpchgen) installs it');
   // tpchgen-cli 4 takes the format as a subcommand, with its options after it.
   execFileSync(bin, ['parquet', '--scale-factor', SCALE, '--parts', '3', '--row-group-bytes', String(1 << 20),
