@@ -145,13 +145,16 @@ struct RunningJob {
     /// Bytes of result blocks held so far, and the most the page will hold.
     result_bytes: u64,
     result_limit: u64,
-    /// Shuffle bytes the page holds, and the most it holds before tasks are told to write
-    /// their output to the browser's private storage (`None`: no limit, the job has no
-    /// memory budget).
+    /// Shuffle and result bytes the page holds, and the most it holds before tasks are
+    /// told to write their output to the browser's private storage (`None`: no limit,
+    /// the job has no memory budget).
     shuffle_held: u64,
     shuffle_limit: Option<u64>,
     /// Some task was told to; its files go when the job ends.
     shuffle_on_disk: bool,
+    /// Some result task was told to write its blocks to disk (`shuffle_disk::
+    /// result_folder`): the result is then kept there, not in memory.
+    result_on_disk: bool,
 }
 
 #[derive(Default)]
@@ -241,6 +244,7 @@ impl JobRunner {
             shuffle_limit,
             shuffle_held: 0,
             shuffle_on_disk: false,
+            result_on_disk: false,
         });
         self.pump()
     }
@@ -284,7 +288,10 @@ impl JobRunner {
                         }
                         Vec::new()
                     } else {
-                        running.result_bytes += blocks.iter().map(Block::len).sum::<u64>();
+                        // Only what the page holds counts: a result on disk takes none
+                        // of the tab's memory.
+                        running.result_bytes += blocks.iter().map(Block::held_bytes).sum::<u64>();
+                        running.shuffle_held += blocks.iter().map(Block::held_bytes).sum::<u64>();
                         if running.result_bytes > running.result_limit {
                             job.abort(
                                 result_too_large(running.result_bytes, running.result_limit),
@@ -373,13 +380,17 @@ impl JobRunner {
             let past_limit = running
                 .shuffle_limit
                 .is_some_and(|limit| running.shuffle_held >= limit);
-            if past_limit
-                && Some(assignment.request.stage) != running.job.result_stage()
-                && shuffle_disk::ready()
-            {
-                assignment.request.shuffle_to =
-                    Some(shuffle_disk::job_folder(running.job.job_id()));
-                running.shuffle_on_disk = true;
+            // Past the limit, map output goes to disk; so does the result's, unless the
+            // result is being written into a folder (its bytes go there at once).
+            if past_limit && shuffle_disk::ready() {
+                let job_id = running.job.job_id();
+                if Some(assignment.request.stage) != running.job.result_stage() {
+                    assignment.request.shuffle_to = Some(shuffle_disk::job_folder(job_id));
+                    running.shuffle_on_disk = true;
+                } else if !running.to_disk {
+                    assignment.request.shuffle_to = Some(shuffle_disk::result_folder(job_id));
+                    running.result_on_disk = true;
+                }
             }
             let sent =
                 pool.borrow_mut()
@@ -414,6 +425,9 @@ impl JobRunner {
                         result_schema: std::mem::take(&mut running.result_schema),
                         elapsed_ms: now - running.started_ms,
                         page_size: running.page_size,
+                        result_folder: running
+                            .result_on_disk
+                            .then(|| shuffle_disk::result_folder(running.job.job_id())),
                     },
                     blocks,
                 });
@@ -428,8 +442,11 @@ impl JobRunner {
                 },
             }),
         }
-        if running.shuffle_on_disk {
-            shuffle_disk::remove_job(running.job.job_id());
+        // A kept result's folder is the planning worker's from `FinishJob` on.
+        let result_kept = matches!(running.job.state(), JobState::Succeeded);
+        let result_left = running.result_on_disk && !result_kept;
+        if running.shuffle_on_disk || result_left {
+            shuffle_disk::remove_job(running.job.job_id(), result_left);
         }
         self.job = None;
         effects

@@ -52,6 +52,13 @@ pub fn job_folder(job_id: u64) -> String {
     format!("{FOLDER}/{}/job-{job_id}", tab())
 }
 
+/// Where the result tasks of `job_id` write their blocks when they go to disk: apart
+/// from its shuffle files, since the result outlives the job (the planning worker
+/// keeps it, and empties the folder when it drops it).
+pub fn result_folder(job_id: u64) -> String {
+    format!("{FOLDER}/{}/result-{job_id}", tab())
+}
+
 /// Takes this tab's lock, then removes the folders of tabs that hold none.
 pub async fn claim() {
     match claim_and_sweep().await {
@@ -111,12 +118,17 @@ async fn claim_and_sweep() -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Removes a job's shuffle files (its tasks are done or ended).
-pub fn remove_job(job_id: u64) {
+/// Removes a job's shuffle files (its tasks are done or ended), and its result's when
+/// `result_too` (a job that failed or was cancelled leaves no result to keep).
+pub fn remove_job(job_id: u64, result_too: bool) {
     wasm_bindgen_futures::spawn_local(async move {
         let removed = async {
             let root = opfs::folder_in_root(FOLDER).await?;
-            opfs::remove_path(&root, &format!("{}/job-{job_id}", tab())).await
+            opfs::remove_path(&root, &format!("{}/job-{job_id}", tab())).await?;
+            if result_too {
+                opfs::remove_path(&root, &format!("{}/result-{job_id}", tab())).await?;
+            }
+            Ok::<(), JsValue>(())
         };
         if let Err(e) = removed.await {
             web_sys::console::warn_2(&"Kiln: a job's shuffle files were not removed:".into(), &e);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   withPage, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, setSetting,
-  saveEventLog, showJobView, screenshot, typeSql,
+  saveEventLog, showJobView, screenshot, typeSql, tempDir,
 } from './harness.mjs';
 
 // 765,000 yellow trips, some 110 MB in memory, against 8 MB per worker.
@@ -197,8 +197,12 @@ test('shuffle output past the workers\' memory goes to OPFS, survives a killed w
   assert.ok(total > 2 * (16 << 20), `the scans shuffled more than twice what the page holds: ${total}`);
   assert.ok(spill.shuffleToDisk >= total - (16 << 20) - 2 * largest,
     `the page held no more than its share: ${spill.shuffleToDisk} of ${total} to disk (largest task ${largest})`);
-  // Every block on disk was read by a reduce task (one that ran twice reads twice).
-  assert.ok(spill.shuffleFromDisk >= spill.shuffleToDisk, JSON.stringify(spill));
+  // Every map output block on disk was read by a reduce task (one that ran twice reads
+  // twice); the result's blocks on disk are read by the planning worker, which keeps it.
+  const last = Math.max(...events.filter((e) => e.event === 'task_finished').map((e) => e.stage));
+  const mapToDisk = events.filter((e) => e.event === 'task_finished' && e.stage !== last)
+    .reduce((n, e) => n + e.metrics.shuffle_disk_write_bytes, 0);
+  assert.ok(mapToDisk > 0 && spill.shuffleFromDisk >= mapToDisk, JSON.stringify({ mapToDisk, ...spill }));
   // The stage pages say which blocks went to disk and which stage read them.
   await showJobView(page, 'stages');
   await page.locator('[data-testid=dag-stage][data-stage="0"]').click();
@@ -206,8 +210,49 @@ test('shuffle output past the workers\' memory goes to OPFS, survives a killed w
     /\d+ of \d+ tasks wrote their output \([\d.]+ MiB\) to this browser's private storage/);
   await page.locator('[data-testid=dag-stage][data-stage="1"]').click();
   assert.match(await page.getByTestId('shuffle-on-disk').textContent(), /read [\d.]+ MiB of their input blocks from there/);
-  // The job is over: its files are gone.
-  await untilShuffle((files) => files.length === 0, 'the finished job\'s shuffle files are removed');
+  // The job is over: its shuffle files are gone; only its result's blocks may stay,
+  // kept for paging by the planning worker.
+  await untilShuffle((files) => files.every((f) => /\/result-\d+\//.test(f.path)),
+    'the finished job\'s shuffle files are removed');
+});
+
+test('a result larger than the workers\' memory stays in OPFS: paged to its last row and downloaded as DuckDB gives it', async () => {
+  // The merge task that makes the result writes it to disk, and the planning worker
+  // keeps it there.
+  // The sort of the first test: some 40 MB of result, against 8 MB per worker.
+  await setSetting(page, 'memory-mb', BUDGET_MB);
+  const sql = `SELECT total_amount, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID",
+    trip_distance, fare_amount FROM yellow
+    ORDER BY total_amount DESC, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID", trip_distance`;
+  await check(sql, 'a sorted result');
+  const files = await shuffleFiles();
+  const kept = files.filter((f) => /\/result-\d+\//.test(f.path));
+  const onDisk = kept.reduce((n, f) => n + f.size, 0);
+  assert.ok(onDisk > 2 * (BUDGET_MB << 20), `the result's blocks are on disk: ${JSON.stringify(files)}`);
+
+  // Its last rows, read from disk, are DuckDB's last rows.
+  const count = await resultRowCount(page);
+  await page.getByTestId('jump-last').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=result-table] td.loading'));
+  const rows = page.locator('[data-testid=result-table] tbody tr');
+  const first = Number(await rows.first().getAttribute('data-row'));
+  const shown = (await readResult(page)).rows;
+  assert.equal(first + shown.length - 1, count, 'the last page ends at the last row');
+  const expected = oracle('query', `${sql} LIMIT ${shown.length} OFFSET ${first - 1}`, `yellow=${yellow}`);
+  assertRowsEqual(assert, shown, expected, 'the last page');
+
+  // A download streams it from disk: every row, the same sum as DuckDB's.
+  const [file] = await Promise.all([
+    page.waitForEvent('download', { timeout: 300_000 }),
+    page.getByTestId('save-csv').click(),
+  ]);
+  const target = path.join(tempDir('kept-result'), file.suggestedFilename());
+  await file.saveAs(target);
+  await page.locator('[data-testid=export-status][data-done=true]').waitFor({ timeout: 300_000 });
+  const [[n, sum]] = oracle('query', `SELECT count(*), round(sum(total_amount), 2) FROM read_csv('${target}')`);
+  const [[m, total]] = oracle('query', 'SELECT count(*), round(sum(total_amount), 2) FROM yellow', `yellow=${yellow}`);
+  assert.equal(n, m, 'rows downloaded');
+  assert.ok(Math.abs(sum - total) < 0.01, `downloaded sum ${sum} vs DuckDB's ${total}`);
 });
 
 test('a tab closed mid-job leaves no OPFS files behind after the next start', async () => {
@@ -227,6 +272,9 @@ test('a tab closed mid-job leaves no OPFS files behind after the next start', as
     return out;
   });
   const before = new Set(await arenaNames(page));
+  // This tab's folder may hold a kept result: only the doomed tab's files count.
+  const tabOf = (f) => f.path.split('/')[0];
+  const liveTabs = new Set((await shuffleFiles()).map(tabOf));
   const doomed = await open();
   await doomed.getByTestId('folder-input').setInputFiles(yellow);
   await doomed.locator('[data-testid=table-item][data-table="yellow"]').waitFor();
@@ -237,8 +285,9 @@ test('a tab closed mid-job leaves no OPFS files behind after the next start', as
     'SELECT * FROM yellow ORDER BY total_amount DESC, tpep_pickup_datetime, "PULocationID", trip_distance, fare_amount');
   await editor.press('Control+Enter');
   // Mid-job: its map tasks have written shuffle files, its workers hold spill arenas.
-  const written = await untilShuffle((files) => files.some((f) => f.size > 0), 'the doomed tab wrote shuffle files', doomed);
-  const tabs = new Set(written.map((f) => f.path.split('/')[0]));
+  const written = await untilShuffle((files) => files.some((f) => f.size > 0 && !liveTabs.has(tabOf(f))),
+    'the doomed tab wrote shuffle files', doomed);
+  const tabs = new Set(written.map(tabOf).filter((t) => !liveTabs.has(t)));
   const doomedArenas = (await arenaNames(doomed)).filter((n) => !before.has(n));
   assert.ok(doomedArenas.length > 0, 'the doomed tab\'s workers opened spill arenas');
   await doomed.close();

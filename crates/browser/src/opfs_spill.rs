@@ -59,7 +59,7 @@ impl OpfsDisk {
     /// Opens this worker's arena, after removing the arenas no live worker holds.
     pub async fn open() -> Result<OpfsDisk, String> {
         let folder = folder(FOLDER).await?;
-        remove_orphans(&folder).await;
+        remove_unlocked(&folder).await;
         let name = format!(
             "worker-{}-{}.spill",
             js_sys::Date::now() as u64,
@@ -119,9 +119,9 @@ pub(crate) async fn create_file(
     Ok((file, handle))
 }
 
-/// Removes every arena in `folder` that no worker holds open: a live worker's is
+/// Removes every file in `folder` that nothing holds open: a live worker's arena is
 /// locked by its access handle, and removing it fails, as it should.
-async fn remove_orphans(folder: &FileSystemDirectoryHandle) {
+pub(crate) async fn remove_unlocked(folder: &FileSystemDirectoryHandle) {
     let names = folder.keys();
     loop {
         let Ok(next) = names.next() else { return };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
 use kiln_engine::distributed::TaskHooks;
+use kiln_engine::distributed::ipc::BlockSink;
 use kiln_engine::export::{ExportStream, write_output, zip_output};
 use kiln_engine::results;
 use kiln_engine::{Engine, EngineConfig, QueryOutput, RangeSource, SourceFile};
@@ -18,7 +19,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
 use crate::lake;
-use crate::opfs_shuffle::{input_blocks, read_blocks, write_blocks};
+use crate::opfs_shuffle::{OpfsBlocks, input_blocks, remove_result_files};
 use crate::opfs_spill::{NoDisk, OpfsDisk};
 use kiln_engine::spill::{SpillDisk, WorkerMemory};
 
@@ -41,7 +42,8 @@ const EXPORT_CHUNK_BYTES: usize = 2 << 20;
 
 struct WorkerState {
     engine: Engine,
-    results: VecDeque<(u64, QueryOutput)>,
+    /// Each with the folder of its blocks on disk, when some are.
+    results: VecDeque<(u64, QueryOutput, Option<String>)>,
     next_result: u64,
     exports: HashMap<u64, Export>,
     next_export: u64,
@@ -408,15 +410,26 @@ async fn handle(
             result_schema,
             elapsed_ms,
             page_size,
+            result_folder,
         } => {
-            let blocks = read_blocks(&blocks).map_err(|message| UserError {
-                context: "reading the job's result".into(),
-                message,
-                location: None,
-            })?;
-            let output = QueryOutput::from_blocks(&result_schema, blocks)
-                .map_err(|e| e.to_user("reading the job's result"))?;
-            keep_result(state, output, elapsed_ms, page_size)
+            // A result on disk stays there, read a batch at a time as it is paged,
+            // charted or saved; one the page held is decoded here once.
+            let (blocks, on_disk) = input_blocks(blocks);
+            let output = if on_disk > 0 {
+                QueryOutput::stored(&result_schema, blocks)
+            } else {
+                QueryOutput::from_input_blocks(&result_schema, blocks)
+            }
+            .map_err(|e| e.to_user("reading the job's result"));
+            match output {
+                Ok(output) => keep_result(state, output, result_folder, elapsed_ms, page_size),
+                Err(error) => {
+                    if let Some(folder) = result_folder {
+                        remove_result_files(folder);
+                    }
+                    Err(error)
+                }
+            }
         }
         RequestBody::RegisterSources { paths } => {
             let mut rejected = Vec::new();
@@ -466,8 +479,33 @@ async fn handle(
                 None => state.engine.context().task_ctx(),
                 Some(memory) => memory.task_context(state.engine.context()),
             };
-            let outcome =
-                kiln_engine::distributed::run_task(ctx, &task, blocks, task_hooks(attempt)).await;
+            let shuffle_error = |message| UserError {
+                context: "writing the task's shuffle output to the browser's private storage"
+                    .into(),
+                message,
+                location: None,
+            };
+            let mut sink = match &task.shuffle_to {
+                None => None,
+                Some(folder) => {
+                    let name = format!("s{}-t{}-a{}.blocks", task.stage, task.task, task.attempt);
+                    match OpfsBlocks::create(folder, &name).await {
+                        Ok(sink) => Some(sink),
+                        Err(message) => {
+                            let error = shuffle_error(message);
+                            return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                        }
+                    }
+                }
+            };
+            let outcome = kiln_engine::distributed::run_task(
+                ctx,
+                &task,
+                blocks,
+                task_hooks(attempt),
+                sink.as_mut().map(|s| s as &mut dyn BlockSink),
+            )
+            .await;
             let outcome = match memory {
                 None => outcome,
                 Some(memory) => memory.finish_task(outcome),
@@ -477,29 +515,18 @@ async fn handle(
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
                     metrics.shuffle_disk_read_bytes = read_from_disk;
-                    let blocks = match &task.shuffle_to {
+                    let blocks = match sink {
                         None => outcome.blocks.iter().map(|b| to_buffer(b).into()).collect(),
-                        Some(folder) => {
-                            let name =
-                                format!("s{}-t{}-a{}.blocks", task.stage, task.task, task.attempt);
-                            match write_blocks(folder, &name, &outcome.blocks).await {
-                                Ok(blobs) => {
-                                    metrics.shuffle_disk_write_bytes = metrics.output_bytes;
-                                    blobs.into_iter().map(JsValue::from).collect()
-                                }
-                                Err(message) => {
-                                    let error = UserError {
-                                        context: "writing the task's shuffle output to the browser's private storage".into(),
-                                        message,
-                                        location: None,
-                                    };
-                                    return Ok(Reply::new(ResponseBody::TaskFailed {
-                                        attempt,
-                                        error,
-                                    }));
-                                }
+                        Some(sink) => match sink.finish(outcome.blocks.len()).await {
+                            Ok(blobs) => {
+                                metrics.shuffle_disk_write_bytes = metrics.output_bytes;
+                                blobs.into_iter().map(JsValue::from).collect()
                             }
-                        }
+                            Err(message) => {
+                                let error = shuffle_error(message);
+                                return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                            }
+                        },
                     };
                     Ok(Reply {
                         body: ResponseBody::TaskDone { attempt, metrics },
@@ -515,14 +542,15 @@ async fn handle(
             let stamp = format!("result-{result_id}");
             let (export, file_name, mime, files) = match target {
                 ExportTarget::File { format } => {
-                    let stream =
-                        ExportStream::new(output.schema.clone(), output.batches.clone(), format)
-                            .map_err(|e| e.to_user("encoding the result"))?;
+                    let stream = ExportStream::new(output, format)
+                        .map_err(|e| e.to_user("encoding the result"))?;
                     let name = format!("kiln-{stamp}.{}", format.extension());
                     (Export::File(stream), name, format.mime(), Vec::new())
                 }
                 ExportTarget::Output { options, name } => {
-                    let written = write_output(&output.schema, &output.tasks(), &options)
+                    let written = output
+                        .tasks()
+                        .and_then(|tasks| write_output(&output.schema, &tasks, &options))
                         .map_err(|e| e.to_user("writing the output"))?;
                     let root = name
                         .as_deref()
@@ -548,7 +576,9 @@ async fn handle(
                     (export, format!("{root}.zip"), "application/zip", files)
                 }
                 ExportTarget::Folder { options } => {
-                    let written = write_output(&output.schema, &output.tasks(), &options)
+                    let written = output
+                        .tasks()
+                        .and_then(|tasks| write_output(&output.schema, &tasks, &options))
                         .map_err(|e| e.to_user("writing the output"))?;
                     let listed = written.iter().map(|(f, _)| f.clone()).collect();
                     let mut files: Vec<(String, Vec<u8>)> =
@@ -619,7 +649,7 @@ async fn handle(
             limit,
         } => {
             let output = kept_result(state, result_id, "paging the result")?;
-            let page = results::page(&output.batches, offset, limit)
+            let page = results::page(output, offset, limit)
                 .map_err(|e| e.to_user("formatting the result"))?;
             Ok(Reply::new(ResponseBody::Page { result_id, page }))
         }
@@ -651,8 +681,8 @@ fn kept_result<'a>(
     state
         .results
         .iter()
-        .find(|(id, _)| *id == result_id)
-        .map(|(_, output)| output)
+        .find(|(id, ..)| *id == result_id)
+        .map(|(_, output, _)| output)
         .ok_or_else(|| UserError {
             context: context.into(),
             message: "this result is no longer kept; run the query again".into(),
@@ -672,17 +702,27 @@ fn tables(engine: &Engine, rejected: Vec<UserError>, sources: Vec<StoreSource>) 
 fn keep_result(
     state: &mut WorkerState,
     output: QueryOutput,
+    folder: Option<String>,
     elapsed_ms: f64,
     page_size: u64,
 ) -> Result<Reply, UserError> {
     let summary = results::summary(&output, elapsed_ms);
-    let page = results::page(&output.batches, 0, page_size)
-        .map_err(|e| e.to_user("formatting the result"))?;
+    let page = match results::page(&output, 0, page_size) {
+        Ok(page) => page,
+        Err(e) => {
+            if let Some(folder) = folder {
+                remove_result_files(folder);
+            }
+            return Err(e.to_user("formatting the result"));
+        }
+    };
     let result_id = state.next_result;
     state.next_result += 1;
-    state.results.push_back((result_id, output));
+    state.results.push_back((result_id, output, folder));
     while state.results.len() > KEPT_RESULTS {
-        state.results.pop_front();
+        if let Some((_, _, Some(folder))) = state.results.pop_front() {
+            remove_result_files(folder);
+        }
     }
     Ok(Reply::new(ResponseBody::QueryDone {
         result_id,

@@ -78,9 +78,8 @@ impl OutputArgs {
         if let Some(path) = &self.out {
             let mut file = std::fs::File::create(path)
                 .map_err(|e| cli_error(&format!("creating {path}"), e))?;
-            let mut stream =
-                ExportStream::new(output.schema.clone(), output.batches.clone(), format)
-                    .map_err(|e| e.to_user(format!("writing {path}")))?;
+            let mut stream = ExportStream::new(output, format)
+                .map_err(|e| e.to_user(format!("writing {path}")))?;
             while let Some(chunk) = stream
                 .next_chunk(8 << 20)
                 .map_err(|e| e.to_user(format!("writing {path}")))?
@@ -95,7 +94,9 @@ impl OutputArgs {
                 partition_by: self.partition_by.clone(),
                 files: self.files,
             };
-            let files = write_output(&output.schema, &output.tasks(), &options)
+            let files = output
+                .tasks()
+                .and_then(|tasks| write_output(&output.schema, &tasks, &options))
                 .map_err(|e| e.to_user(format!("writing {dir}")))?;
             let root = Path::new(dir);
             for (file, bytes) in &files {

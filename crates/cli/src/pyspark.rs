@@ -132,7 +132,10 @@ pub async fn run(
                         let line = line as usize;
                         match spec {
                             None => print_output(&out, args.json, &context(line))?,
-                            Some(spec) => write(&out.schema, &out.tasks(), &spec)
+                            Some(spec) => out
+                                .tasks()
+                                .map_err(|e| e.to_string())
+                                .and_then(|tasks| write(&out.schema, &tasks, &spec))
                                 .map_err(|e| cli_error(&context(line), e))?,
                         }
                     }
@@ -155,11 +158,7 @@ fn export_format(format: &str) -> Result<ExportFormat, String> {
 async fn collect(df: DataFrame, context: &str) -> Result<QueryOutput, UserError> {
     let schema = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await.map_err(|e| cli_error(context, e))?;
-    Ok(QueryOutput {
-        schema,
-        task_batches: vec![batches.len()],
-        batches,
-    })
+    Ok(QueryOutput::new(schema, batches))
 }
 
 fn print_output(output: &QueryOutput, json: bool, context: &str) -> Result<(), UserError> {

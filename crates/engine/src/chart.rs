@@ -51,11 +51,11 @@ fn column(output: &QueryOutput, name: &str) -> Result<Values, EngineError> {
         .index_of(name)
         .map_err(|_| EngineError::InvalidInput(format!("the result has no column {name}")))?;
     let data_type = output.schema.field(index).data_type().clone();
+    // One column at a time: a result kept on disk is read through, not loaded.
     let arrays: Vec<ArrayRef> = output
-        .batches
-        .iter()
-        .map(|b| b.column(index).clone())
-        .collect();
+        .batches()
+        .map(|b| Ok(b?.column(index).clone()))
+        .collect::<Result<_, EngineError>>()?;
     let numbers = |arrays: &[ArrayRef], to_ms: f64| -> Result<Vec<Option<f64>>, EngineError> {
         let mut out = Vec::new();
         for a in arrays {
@@ -362,11 +362,7 @@ mod tests {
             ],
         )
         .expect("a batch");
-        QueryOutput {
-            schema,
-            batches: vec![batch],
-            task_batches: vec![1],
-        }
+        QueryOutput::new(schema, vec![batch])
     }
 
     #[test]

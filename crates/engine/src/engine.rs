@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::execution::context::SessionState;
 use datafusion::logical_expr::LogicalPlan;
@@ -47,55 +46,7 @@ pub struct Engine {
     next_job: JobId,
 }
 
-/// A finished query: all its batches, kept for paging and downloads.
-#[derive(Debug, Clone)]
-pub struct QueryOutput {
-    pub schema: SchemaRef,
-    pub batches: Vec<RecordBatch>,
-    /// How many of `batches` each task of the job's last stage produced, in task
-    /// order: a written output has a file per task, as a Spark job's does.
-    pub task_batches: Vec<usize>,
-}
-
-impl QueryOutput {
-    /// A result from the Arrow IPC blocks a job's last stage wrote, with the schema the
-    /// job's plan gave (so a result of no rows still has its columns).
-    pub fn from_blocks(
-        schema_ipc: &[u8],
-        blocks: impl IntoIterator<Item = bytes::Bytes>,
-    ) -> Result<Self, EngineError> {
-        let schema = crate::distributed::ipc::schema_from_bytes(schema_ipc)?;
-        let mut batches = Vec::new();
-        let mut task_batches = Vec::new();
-        for block in blocks {
-            let before = batches.len();
-            batches.extend(crate::distributed::ipc::read_blocks([block])?);
-            task_batches.push(batches.len() - before);
-        }
-        Ok(Self {
-            schema,
-            batches,
-            task_batches,
-        })
-    }
-
-    /// The batches of each task of the job's last stage.
-    pub fn tasks(&self) -> Vec<Vec<RecordBatch>> {
-        let mut rest = self.batches.as_slice();
-        self.task_batches
-            .iter()
-            .map(|n| {
-                let (mine, after) = rest.split_at((*n).min(rest.len()));
-                rest = after;
-                mine.to_vec()
-            })
-            .collect()
-    }
-
-    pub fn num_rows(&self) -> u64 {
-        self.batches.iter().map(|b| b.num_rows() as u64).sum()
-    }
-}
+pub use crate::query_output::QueryOutput;
 
 impl Engine {
     pub fn new(config: EngineConfig) -> Self {
@@ -365,12 +316,7 @@ impl Engine {
             };
             error.to_user(context)
         })?;
-        let task_batches = vec![batches.len()];
-        Ok(QueryOutput {
-            schema,
-            batches,
-            task_batches,
-        })
+        Ok(QueryOutput::new(schema, batches))
     }
 
     async fn plan(&self, sql: &str) -> Result<datafusion::prelude::DataFrame, UserError> {

@@ -15,6 +15,7 @@ use kiln_protocol::{ExportFormat, FileLayout, OutputFile, WriteOptions};
 use parquet::arrow::ArrowWriter;
 
 use crate::error::EngineError;
+use crate::query_output::{QueryOutput, ResultBatches};
 use crate::results::parquet_properties;
 
 /// Rows encoded per step, so that each chunk stays a few MB even for wide rows.
@@ -23,9 +24,10 @@ const ROWS_PER_STEP: usize = 64 * 1024;
 /// A result being encoded as one file, a chunk at a time.
 pub struct ExportStream {
     schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-    /// Next batch to encode, and the row inside it.
-    next: (usize, usize),
+    /// Read as they are encoded: a result on disk stays there.
+    batches: ResultBatches,
+    /// The batch being encoded, and the next row of it.
+    current: Option<(RecordBatch, usize)>,
     encoder: Encoder,
     finished: bool,
 }
@@ -38,11 +40,8 @@ enum Encoder {
 }
 
 impl ExportStream {
-    pub fn new(
-        schema: SchemaRef,
-        batches: Vec<RecordBatch>,
-        format: ExportFormat,
-    ) -> Result<Self, EngineError> {
+    pub fn new(output: &QueryOutput, format: ExportFormat) -> Result<Self, EngineError> {
+        let schema = output.schema.clone();
         let encoder = match format {
             ExportFormat::Parquet => Encoder::Parquet(Box::new(ArrowWriter::try_new(
                 Vec::new(),
@@ -70,8 +69,8 @@ impl ExportStream {
         };
         Ok(Self {
             schema,
-            batches,
-            next: (0, 0),
+            batches: output.batches(),
+            current: None,
             encoder,
             finished: false,
         })
@@ -90,7 +89,7 @@ impl ExportStream {
         }
         let mut out = Vec::new();
         while out.len() < min_bytes {
-            match self.next_slice() {
+            match self.next_slice()? {
                 Some(slice) => self.encode(&slice, &mut out)?,
                 None => {
                     self.finish(&mut out)?;
@@ -102,17 +101,20 @@ impl ExportStream {
         Ok(Some(out))
     }
 
-    fn next_slice(&mut self) -> Option<RecordBatch> {
+    fn next_slice(&mut self) -> Result<Option<RecordBatch>, EngineError> {
         loop {
-            let (b, row) = self.next;
-            let batch = self.batches.get(b)?;
-            if row >= batch.num_rows() {
-                self.next = (b + 1, 0);
-                continue;
+            match &mut self.current {
+                Some((batch, row)) if *row < batch.num_rows() => {
+                    let take = (batch.num_rows() - *row).min(ROWS_PER_STEP);
+                    let slice = batch.slice(*row, take);
+                    *row += take;
+                    return Ok(Some(slice));
+                }
+                _ => match self.batches.next() {
+                    Some(batch) => self.current = Some((batch?, 0)),
+                    None => return Ok(None),
+                },
             }
-            let take = (batch.num_rows() - row).min(ROWS_PER_STEP);
-            self.next = (b, row + take);
-            return Some(batch.slice(row, take));
         }
     }
 
@@ -227,7 +229,7 @@ pub fn encode(
     batches: Vec<RecordBatch>,
     format: ExportFormat,
 ) -> Result<Vec<u8>, EngineError> {
-    let mut stream = ExportStream::new(schema, batches, format)?;
+    let mut stream = ExportStream::new(&QueryOutput::new(schema, batches), format)?;
     let mut out = Vec::new();
     while let Some(mut chunk) = stream.next_chunk(usize::MAX)? {
         out.append(&mut chunk);
@@ -550,8 +552,8 @@ mod tests {
         let schema = b.schema();
         for format in ExportFormat::ALL {
             let whole = encode(schema.clone(), vec![b.clone(); 3], format).expect("encoded");
-            let mut stream =
-                ExportStream::new(schema.clone(), vec![b.clone(); 3], format).expect("a stream");
+            let output = QueryOutput::new(schema.clone(), vec![b.clone(); 3]);
+            let mut stream = ExportStream::new(&output, format).expect("a stream");
             let mut chunked = Vec::new();
             while let Some(chunk) = stream.next_chunk(1).expect("a chunk") {
                 chunked.extend(chunk);

@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod naming;
 pub mod profile;
 pub mod program;
+pub mod query_output;
 pub mod range_cache;
 pub mod results;
 pub mod source_store;

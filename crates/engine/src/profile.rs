@@ -14,9 +14,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::arity::unary;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, SchemaRef};
 use datafusion::arrow::util::display::ArrayFormatter;
-use datafusion::datasource::MemTable;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::SessionContext;
 use kiln_protocol::{ColumnProfile, ColumnShape, ProfileBar, ResultProfile};
 
@@ -155,22 +159,18 @@ pub async fn profile(output: &QueryOutput) -> Result<ResultProfile, EngineError>
             .map(|i| Field::new(format!("b{i}"), DataType::Int64, true)),
     );
     let positional = Arc::new(Schema::new(positional));
-    let batches = output
-        .batches
-        .iter()
-        .map(|b| {
-            let mut columns = b.columns().to_vec();
-            for i in &floats {
-                columns.push(float_bits(b.column(*i))?);
-            }
-            Ok(RecordBatch::try_new(positional.clone(), columns)?)
-        })
-        .collect::<Result<Vec<_>, EngineError>>()?;
-    let ctx = SessionContext::new();
-    ctx.register_table(
-        "r",
-        Arc::new(MemTable::try_new(positional.clone(), vec![batches])?),
+    // Streamed from the result for each query the profile asks, so a result kept on
+    // disk is read a batch at a time, never loaded.
+    let table = StreamingTable::try_new(
+        positional.clone(),
+        vec![Arc::new(Positional {
+            output: output.clone(),
+            schema: positional.clone(),
+            floats,
+        })],
     )?;
+    let ctx = SessionContext::new();
+    ctx.register_table("r", Arc::new(table))?;
 
     let kinds: Vec<Kind> = fields.iter().map(|f| kind(f.data_type())).collect();
     let types: Vec<&DataType> = fields.iter().map(|f| f.data_type()).collect();
@@ -311,6 +311,38 @@ async fn column_stats(
     Ok(stats)
 }
 
+/// The result with columns named by position, and each float's bits beside it.
+#[derive(Debug)]
+struct Positional {
+    output: QueryOutput,
+    schema: SchemaRef,
+    floats: Vec<usize>,
+}
+
+impl PartitionStream for Positional {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let (schema, floats) = (self.schema.clone(), self.floats.clone());
+        let batches = self.output.batches().map(move |b| {
+            let b = b.map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let mut columns = b.columns().to_vec();
+            for i in &floats {
+                columns.push(
+                    float_bits(b.column(*i)).map_err(|e| DataFusionError::External(Box::new(e)))?,
+                );
+            }
+            Ok(RecordBatch::try_new(schema.clone(), columns)?)
+        });
+        Box::pin(RecordBatchStreamAdapter::new(
+            self.schema.clone(),
+            futures::stream::iter(batches),
+        ))
+    }
+}
+
 /// A column's values through `to` (`Int64` or `Float64`), batch by batch. A batch that
 /// does not cast fails the profile: leaving it out would miscount every bar.
 fn values_as(
@@ -319,9 +351,8 @@ fn values_as(
     to: &DataType,
 ) -> Result<Vec<ArrayRef>, EngineError> {
     output
-        .batches
-        .iter()
-        .map(|b| as_number(b.column(column.index), to))
+        .batches()
+        .map(|b| as_number(b?.column(column.index), to))
         .collect()
 }
 

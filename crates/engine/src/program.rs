@@ -206,7 +206,7 @@ impl Engine {
                     .await
                     .map_err(|e| EngineError::from(e).to_user("previewing the step"))?;
                 Some(
-                    crate::results::page(&batches, 0, rows)
+                    crate::results::page_of(&batches, 0, rows)
                         .map_err(|e| e.to_user("previewing the step"))?,
                 )
             }

@@ -26,8 +26,19 @@ pub fn summary(output: &QueryOutput, elapsed_ms: f64) -> ResultSummary {
 }
 
 /// Rows `offset..offset + limit` as text; NULL stays `None` so it can be told apart
-/// from an empty string.
-pub fn page(batches: &[RecordBatch], offset: u64, limit: u64) -> Result<ResultPage, EngineError> {
+/// from an empty string. Only the batches that hold them are read.
+pub fn page(output: &QueryOutput, offset: u64, limit: u64) -> Result<ResultPage, EngineError> {
+    let mut page = page_of(&output.rows(offset, limit)?, 0, limit)?;
+    page.offset = offset;
+    Ok(page)
+}
+
+/// The same over batches at hand.
+pub fn page_of(
+    batches: &[RecordBatch],
+    offset: u64,
+    limit: u64,
+) -> Result<ResultPage, EngineError> {
     let options = crate::sql_types::display_options();
     let mut rows = Vec::new();
     let mut skip = offset;
@@ -83,7 +94,7 @@ pub fn write_text(
     match format {
         OutputFormat::Table => {
             let table = datafusion::arrow::util::pretty::pretty_format_batches_with_options(
-                &output.batches,
+                &output.collect()?,
                 &crate::sql_types::display_options(),
             )?;
             writeln!(out, "{table}").map_err(|e| EngineError::Io(e.to_string()))?;
@@ -92,11 +103,11 @@ pub fn write_text(
             let mut writer = arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(out);
-            if output.batches.is_empty() {
+            if output.num_rows() == 0 {
                 writer.write(&RecordBatch::new_empty(output.schema.clone()))?;
             }
-            for batch in &output.batches {
-                writer.write(batch)?;
+            for batch in output.batches() {
+                writer.write(&batch?)?;
             }
         }
         OutputFormat::Json => {
@@ -104,8 +115,8 @@ pub fn write_text(
             let mut writer = arrow::json::WriterBuilder::new()
                 .with_explicit_nulls(true)
                 .build::<_, arrow::json::writer::JsonArray>(out);
-            for batch in &output.batches {
-                writer.write(batch)?;
+            for batch in output.batches() {
+                writer.write(&batch?)?;
             }
             writer.finish()?;
         }
@@ -127,8 +138,8 @@ pub fn write_parquet<W: std::io::Write + Send>(
     out: W,
 ) -> Result<W, EngineError> {
     let mut writer = ArrowWriter::try_new(out, output.schema.clone(), Some(parquet_properties()))?;
-    for batch in &output.batches {
-        writer.write(batch)?;
+    for batch in output.batches() {
+        writer.write(&batch?)?;
     }
     Ok(writer.into_inner()?)
 }

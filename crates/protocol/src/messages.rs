@@ -79,6 +79,11 @@ pub enum RequestBody {
         result_schema: Vec<u8>,
         elapsed_ms: f64,
         page_size: u64,
+        /// The folder of the browser's private storage that holds the result's blocks
+        /// on disk, when some are: the planning worker owns it from here on, and
+        /// empties it when it drops the result.
+        #[serde(default)]
+        result_folder: Option<String>,
     },
     /// Pool workers: make files readable at the paths the planning worker put them at.
     /// `files[i]` is the file for `paths[i]`.

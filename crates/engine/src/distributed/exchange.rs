@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::{BufReader, Cursor, Read};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -33,11 +35,12 @@ pub enum InputBlock {
     Deferred(Arc<dyn DeferredBlock>),
 }
 
-/// A block whose bytes are fetched when they are read, and dropped when read.
+/// A block whose bytes are fetched as they are read, a piece at a time.
 pub trait DeferredBlock: Send + Sync {
     fn byte_len(&self) -> u64;
-    /// The block's bytes; an error says why they could not be had.
-    fn read(&self) -> std::result::Result<Bytes, String>;
+    /// A reader of the block's bytes from its start; an error says why they could not
+    /// be had.
+    fn open(&self) -> std::result::Result<Box<dyn Read + Send>, String>;
 }
 
 impl InputBlock {
@@ -52,12 +55,28 @@ impl InputBlock {
         self.len() == 0
     }
 
-    fn bytes(&self) -> Result<Bytes> {
+    /// The block's batches, decoded one at a time as the stream reaches them.
+    pub fn batches(&self) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
+        let len = self.len();
         match self {
-            InputBlock::Bytes(bytes) => Ok(bytes.clone()),
-            InputBlock::Deferred(block) => block
-                .read()
-                .map_err(|e| DataFusionError::Execution(format!("reading an input block: {e}"))),
+            InputBlock::Bytes(bytes) => {
+                Box::new(ipc::BlockBatches::new(Cursor::new(bytes.clone()), len))
+            }
+            // Buffered, since a block's message lengths are read four bytes at a time and
+            // a read of a file costs about the same for 4 bytes as for 64 KiB; a body
+            // larger than the buffer is read past it, straight into its batch.
+            InputBlock::Deferred(block) => match block.open() {
+                Ok(reader) => {
+                    let reader = BufReader::with_capacity(64 << 10, reader);
+                    Box::new(
+                        ipc::BlockBatches::new(reader, len)
+                            .map(|batch| batch.map_err(|e| e.context("reading an input block"))),
+                    )
+                }
+                Err(e) => Box::new(std::iter::once(Err(DataFusionError::Execution(format!(
+                    "reading an input block: {e}"
+                ))))),
+            },
         }
     }
 }
@@ -247,17 +266,12 @@ impl ExecutionPlan for StageInputExec {
         };
         let rows = MetricBuilder::new(&self.metrics).output_rows(partition);
         let schema = self.schema();
-        // Blocks are fetched and decoded one at a time, as the stream is polled.
+        // Blocks are opened, and their batches read and decoded, one at a time as the
+        // stream is polled.
         let batches = blocks
             .into_iter()
             .filter(|b| !b.is_empty())
-            .flat_map(|block| match block.bytes().and_then(ipc::read_block) {
-                Ok(batches) => batches
-                    .into_iter()
-                    .map(|b| b.map_err(|e| DataFusionError::ArrowError(Box::new(e), None)))
-                    .collect(),
-                Err(e) => vec![Err(e)],
-            })
+            .flat_map(|block| block.batches())
             .inspect(move |batch| {
                 if let Ok(batch) = batch {
                     rows.add(batch.num_rows());

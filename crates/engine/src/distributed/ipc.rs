@@ -2,14 +2,15 @@
 //! streams. IPC is what crosses between workers, so it never goes through JSON and a
 //! reader needs nothing but the bytes.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::sync::Arc;
 
 use bytes::Bytes;
+use datafusion::arrow::buffer::{Buffer, MutableBuffer};
 use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::reader::{StreamDecoder, StreamReader};
 use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
@@ -17,6 +18,18 @@ use datafusion::error::{DataFusionError, Result};
 fn arrow_error(e: ArrowError) -> DataFusionError {
     DataFusionError::ArrowError(Box::new(e), None)
 }
+
+/// Where a task's output blocks go as they are encoded, instead of into memory: the
+/// page's shuffle files in OPFS, natively a temp file. Each output partition's bytes
+/// arrive in order, in pieces of about `SINK_PIECE_BYTES`, so a task holds a piece per
+/// partition, never its output whole.
+pub trait BlockSink {
+    fn append(&mut self, partition: usize, bytes: &[u8]) -> std::result::Result<(), String>;
+}
+
+/// A piece small enough that a shuffle to 32 partitions holds 32 MB, large enough that
+/// a write costs little beside encoding it.
+pub const SINK_PIECE_BYTES: usize = 1 << 20;
 
 /// One block being written: an IPC stream in memory, opened at the first batch.
 ///
@@ -70,6 +83,14 @@ impl BlockWriter {
         self.rows
     }
 
+    /// The bytes encoded so far, taken out once there are at least `at_least` of them:
+    /// a task writing to a `BlockSink` hands its blocks on as they grow, so no block is
+    /// ever held whole. `finish` gives the rest.
+    pub fn take_encoded(&mut self, at_least: usize) -> Option<Vec<u8>> {
+        let encoded = self.writer.as_mut()?.get_mut();
+        (encoded.len() >= at_least).then(|| std::mem::take(encoded))
+    }
+
     /// The finished stream; empty (no bytes at all) when no row was written, unless
     /// `keep_schema` asks for a schema-only stream.
     pub fn finish(mut self, keep_schema: bool) -> Result<Vec<u8>> {
@@ -90,26 +111,136 @@ impl BlockWriter {
 
 /// The batches of one block, decoded.
 pub fn read_block(bytes: Bytes) -> Result<Vec<std::result::Result<RecordBatch, ArrowError>>> {
-    check_buffers(&bytes).map_err(arrow_error)?;
-    let reader = StreamReader::try_new(Cursor::new(bytes), None).map_err(arrow_error)?;
-    Ok(reader.collect())
+    let len = bytes.len() as u64;
+    Ok(BlockBatches::new(Cursor::new(bytes), len)
+        .map(|b| {
+            b.map_err(|e| match e {
+                DataFusionError::ArrowError(e, _) => *e,
+                other => ArrowError::ExternalError(Box::new(other)),
+            })
+        })
+        .collect())
 }
 
 /// All rows of many blocks, in order.
 pub fn read_blocks(blocks: impl IntoIterator<Item = Bytes>) -> Result<Vec<RecordBatch>> {
     let mut out = Vec::new();
     for block in blocks {
-        if block.is_empty() {
-            continue;
-        }
-        for batch in read_block(block)? {
-            let batch = batch.map_err(arrow_error)?;
+        let len = block.len() as u64;
+        for batch in BlockBatches::new(Cursor::new(block), len) {
+            let batch = batch?;
             if batch.num_rows() > 0 {
                 out.push(batch);
             }
         }
     }
     Ok(out)
+}
+
+/// The batches of one block of `len` bytes, decoded one at a time as `source` is read:
+/// a task merging many blocks (the gather of a sort of all rows) then holds a batch of
+/// each, not each whole, and a block on disk is never in memory at once. Every
+/// message is checked (`check_message`) before arrow-ipc decodes it.
+pub struct BlockBatches<R> {
+    source: R,
+    /// Bytes of the block not read yet: no message may claim more.
+    left: u64,
+    decoder: StreamDecoder,
+    done: bool,
+}
+
+impl<R: Read> BlockBatches<R> {
+    pub fn new(source: R, len: u64) -> Self {
+        Self {
+            source,
+            left: len,
+            decoder: StreamDecoder::new(),
+            done: len == 0,
+        }
+    }
+
+    fn read_exact(&mut self, buf: &mut [u8], what: &str) -> std::result::Result<(), ArrowError> {
+        if (buf.len() as u64) > self.left {
+            return Err(corrupt(format!("it ends inside {what}")));
+        }
+        self.source.read_exact(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                corrupt(format!("it ends inside {what}"))
+            } else {
+                ArrowError::IoError(format!("reading a block: {e}"), e)
+            }
+        })?;
+        self.left -= buf.len() as u64;
+        Ok(())
+    }
+
+    /// The next message, framed as arrow-ipc reads it, or `None` at the stream's end.
+    /// It is read into one 64-byte aligned buffer that its batch's arrays then slice: a
+    /// `Vec<u8>` promises no alignment, and where its bytes are not aligned for a
+    /// column arrow-ipc copies that column's buffers, so the batch holds, and a merge's
+    /// memory pool counts, them twice (in the page a sort of all rows then failed at a
+    /// budget it had passed).
+    fn next_message(&mut self) -> std::result::Result<Option<Buffer>, ArrowError> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let mut word = [0u8; 4];
+        self.read_exact(&mut word, "a message's length")?;
+        let mut length = i32::from_le_bytes(word);
+        if length == -1 {
+            self.read_exact(&mut word, "a message's length")?;
+            length = i32::from_le_bytes(word);
+        }
+        if length == 0 {
+            return Ok(None);
+        }
+        let length = usize::try_from(length)
+            .ok()
+            .filter(|l| *l as u64 <= self.left)
+            .ok_or_else(|| corrupt(format!("a message claims {length} bytes of metadata")))?;
+        let mut metadata = vec![0u8; length];
+        self.read_exact(&mut metadata, "a message's metadata")?;
+        let body = check_message(&metadata, self.left)?;
+        let mut frame = MutableBuffer::from_len_zeroed(8 + length + body);
+        let bytes = frame.as_slice_mut();
+        bytes[..4].copy_from_slice(&(-1i32).to_le_bytes());
+        bytes[4..8].copy_from_slice(&(length as i32).to_le_bytes());
+        bytes[8..8 + length].copy_from_slice(&metadata);
+        self.read_exact(&mut bytes[8 + length..], "a message's body")?;
+        Ok(Some(frame.into()))
+    }
+
+    fn next_batch(&mut self) -> std::result::Result<Option<RecordBatch>, ArrowError> {
+        while let Some(mut buffer) = self.next_message()? {
+            while !buffer.is_empty() {
+                if let Some(batch) = self.decoder.decode(&mut buffer)? {
+                    return Ok(Some(batch));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl<R: Read> Iterator for BlockBatches<R> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.next_batch() {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(arrow_error(e)))
+            }
+        }
+    }
 }
 
 /// A schema as an IPC stream of no batches.
@@ -124,70 +255,49 @@ pub fn schema_from_bytes(bytes: &[u8]) -> Result<SchemaRef> {
     Ok(Arc::clone(&reader.schema()))
 }
 
+fn corrupt(what: String) -> ArrowError {
+    ArrowError::IpcError(format!("a corrupt block: {what}"))
+}
+
 /// arrow-ipc trusts the buffer offsets a batch's metadata gives, and panics on one past
 /// the message's body (the worker_message fuzz target found it). A worker must answer a
-/// bad block with an error, not a crash, so each message's buffers are checked against
-/// its body before the reader sees them.
-fn check_buffers(block: &[u8]) -> std::result::Result<(), ArrowError> {
+/// bad block with an error, not a crash, so each message is checked against its body
+/// (of at most `left` bytes) before the reader sees it. Returns the body's length.
+fn check_message(metadata: &[u8], left: u64) -> std::result::Result<usize, ArrowError> {
     use datafusion::arrow::ipc::{MessageHeader, root_as_message};
 
-    let bad = |what: String| ArrowError::IpcError(format!("a corrupt block: {what}"));
-    let mut rest = block;
-    let next_i32 = |rest: &mut &[u8]| -> std::result::Result<i32, ArrowError> {
-        let (word, tail) = rest
-            .split_first_chunk::<4>()
-            .ok_or_else(|| bad("it ends inside a message's length".into()))?;
-        *rest = tail;
-        Ok(i32::from_le_bytes(*word))
+    let message = root_as_message(metadata).map_err(|e| corrupt(e.to_string()))?;
+    let body = usize::try_from(message.bodyLength())
+        .ok()
+        .filter(|b| *b as u64 <= left)
+        .ok_or_else(|| corrupt(format!("a body of {} bytes", message.bodyLength())))?;
+    let batch = match message.header_type() {
+        MessageHeader::RecordBatch => message.header_as_record_batch(),
+        MessageHeader::DictionaryBatch => {
+            message.header_as_dictionary_batch().and_then(|d| d.data())
+        }
+        _ => None,
     };
-    while !rest.is_empty() {
-        // A message is [0xFFFFFFFF] <metadata length> <metadata> <body>; length 0 ends.
-        let mut length = next_i32(&mut rest)?;
-        if length == -1 {
-            length = next_i32(&mut rest)?;
-        }
-        if length == 0 {
-            break;
-        }
-        let length = usize::try_from(length)
-            .ok()
-            .filter(|l| *l <= rest.len())
-            .ok_or_else(|| bad(format!("a message claims {length} bytes of metadata")))?;
-        let (metadata, tail) = rest.split_at(length);
-        let message = root_as_message(metadata).map_err(|e| bad(e.to_string()))?;
-        let body = usize::try_from(message.bodyLength())
-            .ok()
-            .filter(|b| *b <= tail.len())
-            .ok_or_else(|| bad(format!("a body of {} bytes", message.bodyLength())))?;
-        let batch = match message.header_type() {
-            MessageHeader::RecordBatch => message.header_as_record_batch(),
-            MessageHeader::DictionaryBatch => {
-                message.header_as_dictionary_batch().and_then(|d| d.data())
-            }
-            _ => None,
-        };
-        // Kiln writes its blocks uncompressed; a compressed buffer's length prefix is
-        // trusted by arrow-ipc as an allocation size (the fuzzer made it ask for 50 TB,
-        // which aborts rather than fails), so such a block is not ours and is refused.
-        if batch.is_some_and(|b| b.compression().is_some()) {
-            return Err(bad(
-                "its buffers are compressed, as Kiln never writes them".into()
-            ));
-        }
-        for buffer in batch.and_then(|b| b.buffers()).into_iter().flatten() {
-            let end = u64::try_from(buffer.offset())
-                .ok()
-                .zip(u64::try_from(buffer.length()).ok())
-                .and_then(|(offset, length)| offset.checked_add(length));
-            if end.is_none_or(|end| end > body as u64) {
-                return Err(bad(format!(
-                    "a buffer at {}+{} lies outside its message's {body} bytes",
-                    buffer.offset(),
-                    buffer.length()
-                )));
-            }
-        }
-        rest = &tail[body..];
+    // Kiln writes its blocks uncompressed; a compressed buffer's length prefix is
+    // trusted by arrow-ipc as an allocation size (the fuzzer made it ask for 50 TB,
+    // which aborts rather than fails), so such a block is not ours and is refused.
+    if batch.is_some_and(|b| b.compression().is_some()) {
+        return Err(corrupt(
+            "its buffers are compressed, as Kiln never writes them".into(),
+        ));
     }
-    Ok(())
+    for buffer in batch.and_then(|b| b.buffers()).into_iter().flatten() {
+        let end = u64::try_from(buffer.offset())
+            .ok()
+            .zip(u64::try_from(buffer.length()).ok())
+            .and_then(|(offset, length)| offset.checked_add(length));
+        if end.is_none_or(|end| end > body as u64) {
+            return Err(corrupt(format!(
+                "a buffer at {}+{} lies outside its message's {body} bytes",
+                buffer.offset(),
+                buffer.length()
+            )));
+        }
+    }
+    Ok(body)
 }

@@ -4,6 +4,7 @@
 //! ([`task`]) and writes Arrow IPC blocks ([`ipc`]) that the next stage's leaves read
 //! ([`exchange`]). Scheduling lives in `kiln-scheduler`; [`runner`] drives it natively.
 
+pub mod disk_blocks;
 pub mod exchange;
 pub mod ipc;
 pub mod monitor;

@@ -15,6 +15,7 @@ use kiln_protocol::{
 };
 use kiln_scheduler::{Assignment, Job, JobState, SchedulerConfig};
 
+use super::disk_blocks::DiskBlocks;
 use super::exchange::InputBlock;
 use super::monitor::TaskHooks;
 use super::task::run_task;
@@ -40,13 +41,13 @@ impl Default for RunOptions {
 
 enum Report {
     Progress(AttemptId, TaskProgress),
-    Done(WorkerId, AttemptId, TaskMetrics, Vec<Vec<u8>>),
+    Done(WorkerId, AttemptId, TaskMetrics, Vec<Option<InputBlock>>),
     Failed(WorkerId, AttemptId, UserError),
 }
 
 struct WorkerHandle {
     id: WorkerId,
-    tasks: Sender<Assignment<Bytes>>,
+    tasks: Sender<Assignment<InputBlock>>,
     killed: Arc<AtomicBool>,
     busy: bool,
 }
@@ -78,7 +79,7 @@ pub fn run_job(
         faults: options.faults.clone(),
         ..SchedulerConfig::default()
     };
-    let mut job: Job<Bytes> = Job::new(plan, config, clock.now_ms());
+    let mut job: Job<InputBlock> = Job::new(plan, config, clock.now_ms());
 
     std::thread::scope(|scope| {
         let (report_tx, reports) = mpsc::channel::<Report>();
@@ -138,10 +139,6 @@ pub fn run_job(
                 Ok(Report::Progress(id, progress)) => job.progress(id, progress, clock.now_ms()),
                 Ok(Report::Done(worker, id, metrics, blocks)) => {
                     mark_idle(&mut pool, worker);
-                    let blocks = blocks
-                        .into_iter()
-                        .map(|b| (!b.is_empty()).then(|| Bytes::from(b)))
-                        .collect();
                     job.finished(id, metrics, blocks, clock.now_ms());
                 }
                 Ok(Report::Failed(worker, id, error)) => {
@@ -160,7 +157,8 @@ pub fn run_job(
 
     match job.state().clone() {
         JobState::Succeeded => {
-            QueryOutput::from_blocks(&result_schema, job.take_result(Bytes::from))
+            let answer = |bytes: Vec<u8>| InputBlock::Bytes(Bytes::from(bytes));
+            QueryOutput::from_input_blocks(&result_schema, job.take_result(answer))
                 .map_err(|e| e.to_user("reading the result"))
         }
         JobState::Failed(error) => Err(error),
@@ -188,7 +186,7 @@ fn mark_idle(pool: &mut [WorkerHandle], worker: WorkerId) {
 fn worker_loop(
     ctx: &SessionContext,
     id: WorkerId,
-    inbox: Receiver<Assignment<Bytes>>,
+    inbox: Receiver<Assignment<InputBlock>>,
     reports: Sender<Report>,
     killed: Arc<AtomicBool>,
     clock: Clock,
@@ -209,33 +207,64 @@ fn worker_loop(
             }),
             stop: Some(killed.clone()),
         };
-        let blocks: Vec<InputBlock> = assignment
-            .blocks
-            .into_iter()
-            .map(InputBlock::from)
-            .collect();
+        let blocks = assignment.blocks;
+        let read_from_disk = blocks
+            .iter()
+            .filter(|b| matches!(b, InputBlock::Deferred(_)))
+            .map(InputBlock::len)
+            .sum();
         let outcome = match assignment.request.memory_budget {
             None => futures::executor::block_on(run_task(
                 ctx.task_ctx(),
                 &assignment.request,
                 blocks,
                 hooks,
-            )),
+                None,
+            ))
+            .map(|outcome| {
+                let blocks = outcome
+                    .blocks
+                    .into_iter()
+                    .map(|b| (!b.is_empty()).then(|| InputBlock::Bytes(Bytes::from(b))));
+                (outcome.metrics, blocks.collect())
+            }),
+            // Under a budget, every task's output goes to a temp file as it is encoded,
+            // as the page's go to OPFS once it holds the workers' budgets: the same
+            // sink, and the same reads a piece at a time, tested without a browser.
             Some(budget) => {
                 let disk = Arc::new(TempFileDisk);
-                match WorkerMemory::for_budget(&mut memory, &ctx.runtime_env(), budget, disk) {
-                    Err(error) => Err(error),
-                    Ok(memory) => memory.finish_task(futures::executor::block_on(run_task(
-                        memory.task_context(ctx),
-                        &assignment.request,
-                        blocks,
-                        hooks,
-                    ))),
+                let sink = DiskBlocks::create(disk.as_ref()).map_err(|e| UserError {
+                    context: format!(
+                        "opening a temp file for stage {} task {}'s output",
+                        assignment.request.stage, assignment.request.task
+                    ),
+                    message: e.to_string(),
+                    location: None,
+                });
+                match (
+                    sink,
+                    WorkerMemory::for_budget(&mut memory, &ctx.runtime_env(), budget, disk),
+                ) {
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                    (Ok(mut sink), Ok(memory)) => memory
+                        .finish_task(futures::executor::block_on(run_task(
+                            memory.task_context(ctx),
+                            &assignment.request,
+                            blocks,
+                            hooks,
+                            Some(&mut sink),
+                        )))
+                        .map(|outcome| {
+                            let mut metrics = outcome.metrics;
+                            metrics.shuffle_disk_write_bytes = metrics.output_bytes;
+                            metrics.shuffle_disk_read_bytes = read_from_disk;
+                            (metrics, sink.into_blocks(outcome.blocks.len()))
+                        }),
                 }
             }
         };
         let report = match outcome {
-            Ok(outcome) => Report::Done(id, attempt, outcome.metrics, outcome.blocks),
+            Ok((metrics, blocks)) => Report::Done(id, attempt, metrics, blocks),
             Err(error) => Report::Failed(id, attempt, error),
         };
         if reports.send(report).is_err() || killed.load(Ordering::SeqCst) {

@@ -18,26 +18,29 @@ use futures::StreamExt;
 use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
 use super::exchange::{InputBlock, KilnCodec, StageInputExec};
-use super::ipc::BlockWriter;
+use super::ipc::{BlockSink, BlockWriter, SINK_PIECE_BYTES};
 use super::monitor::{STOPPED, TaskHooks, leaves, monitored, operators, read_so_far};
 use super::plans::operator_metrics;
 use super::splits::file_scan;
 use super::stages::task_plan;
 use crate::error::EngineError;
 
-/// A finished attempt: one block per output partition (empty when it got no rows) and
-/// what it did. `peak_memory_bytes` is left to the caller, who knows its memory.
+/// A finished attempt: one block per output partition (empty when it got no rows; all
+/// empty when the task wrote them to a `BlockSink`) and what it did.
+/// `peak_memory_bytes` is left to the caller, who knows its memory.
 pub struct TaskOutcome {
     pub blocks: Vec<Vec<u8>>,
     pub metrics: TaskMetrics,
 }
 
-/// Runs one attempt. `blocks` are the input blocks in the order `request.inputs` lists.
+/// Runs one attempt. `blocks` are the input blocks in the order `request.inputs` lists;
+/// its output goes to `sink` as it is encoded when there is one.
 pub async fn run_task(
     task_ctx: Arc<TaskContext>,
     request: &TaskRequest,
     blocks: Vec<InputBlock>,
     hooks: TaskHooks,
+    sink: Option<&mut dyn BlockSink>,
 ) -> Result<TaskOutcome, UserError> {
     let started = (hooks.clock)();
     let fragment =
@@ -69,7 +72,7 @@ pub async fn run_task(
         }
     };
 
-    let mut written = execute(&fragment, &plan, task_ctx, request, &hooks)
+    let mut written = execute(&fragment, &plan, task_ctx, request, &hooks, sink)
         .await
         .map_err(|e| match e {
             Stop::Engine(e) => {
@@ -79,6 +82,14 @@ pub async fn run_task(
             Stop::Stopped(reason) => UserError {
                 context: context(true),
                 message: reason,
+                location: None,
+            },
+            Stop::Sink(message) => UserError {
+                context: format!(
+                    "writing the output of stage {} task {} to disk",
+                    request.stage, request.task
+                ),
+                message,
                 location: None,
             },
         })?;
@@ -99,6 +110,7 @@ pub async fn run_task(
 enum Stop {
     Engine(EngineError),
     Stopped(String),
+    Sink(String),
 }
 
 impl From<DataFusionError> for Stop {
@@ -113,6 +125,7 @@ async fn execute(
     task_ctx: Arc<TaskContext>,
     request: &TaskRequest,
     hooks: &TaskHooks,
+    mut sink: Option<&mut dyn BlockSink>,
 ) -> Result<TaskOutcome, Stop> {
     let schema = plan.schema();
     let shuffle = fragment.downcast_ref::<RepartitionExec>();
@@ -143,6 +156,8 @@ async fn execute(
         _ => None,
     };
 
+    // Bytes of each output partition handed to the sink so far.
+    let mut sunk = vec![0u64; outputs];
     let mut stream = plan.execute(request.partition, task_ctx)?;
     let mut rows_out = 0u64;
     while let Some(batch) = stream.next().await {
@@ -152,6 +167,19 @@ async fn execute(
             (Some(p), _) => p.partition(batch, |bucket, part| writers[bucket].write(&part))?,
             (None, Some(file)) => file.write(&batch).map_err(|e| Stop::Engine(e.into()))?,
             (None, None) => writers[0].write(&batch)?,
+        }
+        if let Some(sink) = sink.as_deref_mut() {
+            if let Some(file) = &mut parquet {
+                let encoded = file.inner_mut();
+                if encoded.len() >= SINK_PIECE_BYTES {
+                    sink_piece(sink, &mut sunk, 0, &std::mem::take(encoded))?;
+                }
+            }
+            for (partition, writer) in writers.iter_mut().enumerate() {
+                if let Some(piece) = writer.take_encoded(SINK_PIECE_BYTES) {
+                    sink_piece(sink, &mut sunk, partition, &piece)?;
+                }
+            }
         }
         if request.inject_failure {
             return Err(Stop::Stopped(format!(
@@ -180,25 +208,51 @@ async fn execute(
     };
     if let Some(file) = parquet {
         let bytes = file.into_inner().map_err(|e| Stop::Engine(e.into()))?;
-        metrics.output_bytes = bytes.len() as u64;
+        let bytes = match sink {
+            Some(sink) => {
+                sink_piece(sink, &mut sunk, 0, &bytes)?;
+                Vec::new()
+            }
+            None => bytes,
+        };
+        metrics.output_bytes = sunk[0] + bytes.len() as u64;
         return Ok(TaskOutcome {
             blocks: vec![bytes],
             metrics,
         });
     }
     let mut blocks = Vec::with_capacity(writers.len());
-    for writer in writers {
+    for (partition, writer) in writers.into_iter().enumerate() {
         let rows = writer.rows();
         // The result and gathers always carry their schema, so an empty one still reads.
-        let block = writer.finish(partitioner.is_none())?;
+        let mut block = writer.finish(partitioner.is_none())?;
+        if let Some(sink) = sink.as_deref_mut() {
+            sink_piece(sink, &mut sunk, partition, &block)?;
+            block = Vec::new();
+        }
+        let bytes = sunk[partition] + block.len() as u64;
         if partitioner.is_some() {
             metrics.shuffle_write_rows += rows;
-            metrics.shuffle_write_bytes += block.len() as u64;
+            metrics.shuffle_write_bytes += bytes;
         }
-        metrics.output_bytes += block.len() as u64;
+        metrics.output_bytes += bytes;
         blocks.push(block);
     }
     Ok(TaskOutcome { blocks, metrics })
+}
+
+fn sink_piece(
+    sink: &mut dyn BlockSink,
+    sunk: &mut [u64],
+    partition: usize,
+    piece: &[u8],
+) -> Result<(), Stop> {
+    if piece.is_empty() {
+        return Ok(());
+    }
+    sink.append(partition, piece).map_err(Stop::Sink)?;
+    sunk[partition] += piece.len() as u64;
+    Ok(())
 }
 
 /// Puts each input partition's blocks into the leaves that read them.

@@ -18,7 +18,7 @@ async fn scalar(engine: &Engine, sql: &str) -> String {
         .sql(sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let page = kiln_engine::results::page(&out.batches, 0, 10).unwrap();
+    let page = kiln_engine::results::page(&out, 0, 10).unwrap();
     assert_eq!(page.rows.len(), 1, "{sql}");
     page.rows[0]
         .iter()

@@ -131,8 +131,8 @@ async fn write_worker_message_seeds() {
     }
     let result = engine.sql(sql).await.unwrap();
     let mut block = BlockWriter::new(result.schema.clone(), 8192);
-    for batch in &result.batches {
-        block.write(batch).unwrap();
+    for batch in result.collect().unwrap() {
+        block.write(&batch).unwrap();
     }
     seeds.push((
         "block.arrows",
