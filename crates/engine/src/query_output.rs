@@ -211,6 +211,7 @@ mod tests {
     use bytes::Bytes;
     use datafusion::arrow::array::Int64Array;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatchOptions;
 
     use super::*;
     use crate::distributed::ipc::{BlockWriter, schema_to_bytes};
@@ -267,6 +268,27 @@ mod tests {
                     .collect();
                 assert_eq!(values(&output.rows(offset, limit).unwrap()), expected);
             }
+        }
+    }
+
+    #[test]
+    fn rows_without_columns_are_counted() {
+        // `count(*)` over a `LIMIT`: the limit's stage sends rows of no columns, whose
+        // IPC messages have empty bodies.
+        let schema = Arc::new(Schema::empty());
+        let options = RecordBatchOptions::new().with_row_count(Some(3));
+        let batch = RecordBatch::try_new_with_options(schema.clone(), vec![], &options).unwrap();
+        let mut writer = BlockWriter::new(schema.clone(), 2);
+        writer.write(&batch).unwrap();
+        writer.write(&batch).unwrap();
+        let block = Bytes::from(writer.finish(true).unwrap());
+        let schema_ipc = schema_to_bytes(&schema).unwrap();
+        let held = QueryOutput::from_blocks(&schema_ipc, [block.clone()]).unwrap();
+        let stored = QueryOutput::stored(&schema_ipc, [InputBlock::Bytes(block)]).unwrap();
+        for output in [held, stored] {
+            assert_eq!(output.num_rows(), 6);
+            let rows: usize = output.collect().unwrap().iter().map(|b| b.num_rows()).sum();
+            assert_eq!(rows, 6);
         }
     }
 

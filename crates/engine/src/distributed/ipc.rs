@@ -146,6 +146,10 @@ pub struct BlockBatches<R> {
     /// Bytes of the block not read yet: no message may claim more.
     left: u64,
     decoder: StreamDecoder,
+    /// Bytes handed to the decoder that it has not consumed yet.
+    pending: Buffer,
+    /// The end-of-stream marker was given to the decoder.
+    ended: bool,
     done: bool,
 }
 
@@ -155,6 +159,8 @@ impl<R: Read> BlockBatches<R> {
             source,
             left: len,
             decoder: StreamDecoder::new(),
+            pending: Buffer::from(Vec::<u8>::new()),
+            ended: false,
             done: len == 0,
         }
     }
@@ -210,15 +216,29 @@ impl<R: Read> BlockBatches<R> {
         Ok(Some(frame.into()))
     }
 
+    /// arrow-ipc's decoder yields a batch only once it is given the bytes after it: a
+    /// batch with an empty body (no columns, only a row count: `count(*)` below a
+    /// `LIMIT`) at the end of a block is yielded by the end-of-stream marker, which is
+    /// why the decoder always gets one at the end, and why what it leaves of a message
+    /// is kept for the next call.
     fn next_batch(&mut self) -> std::result::Result<Option<RecordBatch>, ArrowError> {
-        while let Some(mut buffer) = self.next_message()? {
-            while !buffer.is_empty() {
-                if let Some(batch) = self.decoder.decode(&mut buffer)? {
+        loop {
+            while !self.pending.is_empty() {
+                if let Some(batch) = self.decoder.decode(&mut self.pending)? {
                     return Ok(Some(batch));
                 }
             }
+            match self.next_message()? {
+                Some(frame) => self.pending = frame,
+                None if self.ended => return Ok(None),
+                None => {
+                    self.ended = true;
+                    let mut marker = (-1i32).to_le_bytes().to_vec();
+                    marker.extend_from_slice(&0i32.to_le_bytes());
+                    self.pending = Buffer::from(marker);
+                }
+            }
         }
-        Ok(None)
     }
 }
 
