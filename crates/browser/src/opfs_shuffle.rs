@@ -155,6 +155,10 @@ impl DeferredBlock for JsBlock {
     }
 
     fn open(&self) -> Result<Box<dyn Read + Send>, String> {
+        self.open_at(0)
+    }
+
+    fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, String> {
         let reader = match self.value.dyn_ref::<Blob>() {
             Some(blob) => Source::Blob(
                 blob.clone(),
@@ -164,7 +168,7 @@ impl DeferredBlock for JsBlock {
         };
         Ok(Box::new(JsReader {
             source: SendWrapper::new(reader),
-            at: 0,
+            at: offset.min(self.len),
             len: self.len,
         }))
     }

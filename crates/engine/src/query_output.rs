@@ -5,12 +5,14 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 
+use datafusion::arrow::buffer::Buffer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 
 use crate::distributed::exchange::InputBlock;
-use crate::distributed::ipc;
+use crate::distributed::ipc::{self, BlockBatches};
 use crate::error::EngineError;
 
 #[derive(Clone)]
@@ -24,11 +26,22 @@ pub struct QueryOutput {
 #[derive(Clone)]
 enum ResultPart {
     Held(Vec<RecordBatch>),
-    /// A block not decoded, with its row count (counted once, as it was checked).
+    /// A block not decoded, with its row count (counted once, as it was checked) and,
+    /// unless it has dictionaries, where each batch starts.
     Stored {
         block: InputBlock,
         rows: u64,
+        index: Option<Arc<BatchIndex>>,
     },
+}
+
+/// Where a stored block's batches start, so that a page deep in it is read from the
+/// batch that holds its first row, not from the block's start.
+struct BatchIndex {
+    /// The block's schema message, which a read from the middle starts with.
+    schema: Buffer,
+    /// Each batch's message offset, and the rows of the block before it.
+    batches: Vec<(u64, u64)>,
 }
 
 impl ResultPart {
@@ -42,14 +55,47 @@ impl ResultPart {
     fn batches(self) -> Box<dyn Iterator<Item = Result<RecordBatch, EngineError>> + Send> {
         match self {
             ResultPart::Held(batches) => Box::new(batches.into_iter().map(Ok)),
-            ResultPart::Stored { block, .. } => Box::new(
-                block
-                    .batches()
-                    .map(|b| b.map_err(EngineError::from))
-                    .filter(|b| b.as_ref().map_or(true, |b| b.num_rows() > 0)),
-            ),
+            ResultPart::Stored { block, .. } => Box::new(non_empty(block.batches())),
         }
     }
+
+    /// Its batches from the one that holds row `skip` on, and how many of their rows
+    /// come before that row.
+    #[allow(clippy::type_complexity)]
+    fn batches_from(
+        &self,
+        skip: u64,
+    ) -> Result<
+        (
+            Box<dyn Iterator<Item = Result<RecordBatch, EngineError>> + Send>,
+            u64,
+        ),
+        EngineError,
+    > {
+        let ResultPart::Stored {
+            block,
+            index: Some(index),
+            ..
+        } = self
+        else {
+            return Ok((self.clone().batches(), skip));
+        };
+        let at = index.batches.partition_point(|(_, before)| *before <= skip);
+        let Some(&(offset, before)) = at.checked_sub(1).and_then(|i| index.batches.get(i)) else {
+            return Ok((self.clone().batches(), skip));
+        };
+        let reader = block.reader_at(offset)?;
+        let batches = BlockBatches::resume(index.schema.clone(), reader, offset, block.len());
+        Ok((Box::new(non_empty(batches)), skip - before))
+    }
+}
+
+fn non_empty(
+    batches: impl Iterator<Item = datafusion::error::Result<RecordBatch>> + Send,
+) -> impl Iterator<Item = Result<RecordBatch, EngineError>> + Send {
+    batches
+        .map(|b| b.map_err(EngineError::from))
+        .filter(|b| b.as_ref().map_or(true, |b| b.num_rows() > 0))
 }
 
 impl fmt::Debug for QueryOutput {
@@ -96,7 +142,12 @@ impl QueryOutput {
         let parts = blocks
             .into_iter()
             .map(|block| {
-                let batches = ResultPart::Stored { block, rows: 0 }.batches();
+                let batches = ResultPart::Stored {
+                    block,
+                    rows: 0,
+                    index: None,
+                }
+                .batches();
                 Ok(ResultPart::Held(
                     batches.collect::<Result<_, EngineError>>()?,
                 ))
@@ -115,11 +166,23 @@ impl QueryOutput {
         let schema = ipc::schema_from_bytes(schema_ipc)?;
         let mut parts = Vec::new();
         for block in blocks {
-            let mut rows = 0u64;
-            for batch in block.batches() {
-                rows += batch?.num_rows() as u64;
+            let mut batches = BlockBatches::new(block.reader_at(0)?, block.len());
+            let (mut rows, mut starts) = (0u64, Vec::new());
+            while let Some(batch) = batches.next_indexed() {
+                let (offset, batch) = batch?;
+                if batch.num_rows() > 0 {
+                    starts.push((offset, rows));
+                    rows += batch.num_rows() as u64;
+                }
             }
-            parts.push(ResultPart::Stored { block, rows });
+            let index = match (batches.has_dictionaries(), batches.schema_message()) {
+                (false, Some(schema)) => Some(Arc::new(BatchIndex {
+                    schema,
+                    batches: starts,
+                })),
+                _ => None,
+            };
+            parts.push(ResultPart::Stored { block, rows, index });
         }
         Ok(Self { schema, parts })
     }
@@ -151,7 +214,8 @@ impl QueryOutput {
     }
 
     /// Rows `offset..offset + limit`, as slices of the batches that hold them: a part
-    /// wholly before `offset` is skipped by its row count, without being read.
+    /// wholly before `offset` is skipped by its row count, without being read, and a
+    /// stored part is read from the batch that holds the first of them.
     pub fn rows(&self, offset: u64, limit: u64) -> Result<Vec<RecordBatch>, EngineError> {
         let mut out = Vec::new();
         let mut skip = offset;
@@ -165,7 +229,9 @@ impl QueryOutput {
                 skip -= rows;
                 continue;
             }
-            for batch in part.clone().batches() {
+            let (batches, before) = part.batches_from(skip)?;
+            skip = before;
+            for batch in batches {
                 let batch = batch?;
                 let n = batch.num_rows() as u64;
                 if skip >= n {

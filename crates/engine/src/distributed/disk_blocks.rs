@@ -78,11 +78,24 @@ impl DeferredBlock for DiskBlock {
     }
 
     fn open(&self) -> Result<Box<dyn Read + Send>, String> {
+        self.open_at(0)
+    }
+
+    fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, String> {
+        // The extent that holds byte `offset`, and how far into it.
+        let (mut next, mut at) = (0, offset);
+        while let Some(&(_, len)) = self.extents.get(next) {
+            if at < len {
+                break;
+            }
+            at -= len;
+            next += 1;
+        }
         Ok(Box::new(ExtentReader {
             file: self.file.clone(),
             extents: self.extents.clone(),
-            next: 0,
-            at: 0,
+            next,
+            at,
         }))
     }
 }
@@ -143,5 +156,23 @@ mod tests {
         };
         assert_eq!(read(&blocks[0]), b"abcde");
         assert_eq!(read(&blocks[2]), b"xyzw");
+        let Some(InputBlock::Deferred(block)) = &blocks[0] else {
+            unreachable!()
+        };
+        for (offset, rest) in [
+            (0, &b"abcde"[..]),
+            (1, b"bcde"),
+            (2, b"cde"),
+            (4, b"e"),
+            (5, b""),
+        ] {
+            let mut out = Vec::new();
+            block
+                .open_at(offset)
+                .unwrap()
+                .read_to_end(&mut out)
+                .unwrap();
+            assert_eq!(out, rest, "from byte {offset}");
+        }
     }
 }

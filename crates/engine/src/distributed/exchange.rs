@@ -41,6 +41,14 @@ pub trait DeferredBlock: Send + Sync {
     /// A reader of the block's bytes from its start; an error says why they could not
     /// be had.
     fn open(&self) -> std::result::Result<Box<dyn Read + Send>, String>;
+    /// A reader from byte `offset` on; by default the bytes before it are read and
+    /// dropped.
+    fn open_at(&self, offset: u64) -> std::result::Result<Box<dyn Read + Send>, String> {
+        let mut reader = self.open()?;
+        std::io::copy(&mut reader.by_ref().take(offset), &mut std::io::sink())
+            .map_err(|e| format!("skipping to byte {offset}: {e}"))?;
+        Ok(reader)
+    }
 }
 
 impl InputBlock {
@@ -55,28 +63,41 @@ impl InputBlock {
         self.len() == 0
     }
 
+    /// The block's bytes from `offset` on. A block on disk is read through a buffer,
+    /// since a block's message lengths are read four bytes at a time and a read of a
+    /// file costs about the same for 4 bytes as for 64 KiB; a body larger than the
+    /// buffer is read past it, straight into its batch.
+    pub fn reader_at(&self, offset: u64) -> Result<Box<dyn Read + Send>> {
+        match self {
+            InputBlock::Bytes(bytes) => {
+                let mut reader = Cursor::new(bytes.clone());
+                reader.set_position(offset);
+                Ok(Box::new(reader))
+            }
+            InputBlock::Deferred(block) => match block.open_at(offset) {
+                Ok(reader) => Ok(Box::new(BufReader::with_capacity(64 << 10, reader))),
+                Err(e) => Err(DataFusionError::Execution(format!(
+                    "reading an input block: {e}"
+                ))),
+            },
+        }
+    }
+
     /// The block's batches, decoded one at a time as the stream reaches them.
     pub fn batches(&self) -> Box<dyn Iterator<Item = Result<RecordBatch>> + Send> {
         let len = self.len();
-        match self {
-            InputBlock::Bytes(bytes) => {
-                Box::new(ipc::BlockBatches::new(Cursor::new(bytes.clone()), len))
-            }
-            // Buffered, since a block's message lengths are read four bytes at a time and
-            // a read of a file costs about the same for 4 bytes as for 64 KiB; a body
-            // larger than the buffer is read past it, straight into its batch.
-            InputBlock::Deferred(block) => match block.open() {
-                Ok(reader) => {
-                    let reader = BufReader::with_capacity(64 << 10, reader);
-                    Box::new(
-                        ipc::BlockBatches::new(reader, len)
-                            .map(|batch| batch.map_err(|e| e.context("reading an input block"))),
-                    )
-                }
-                Err(e) => Box::new(std::iter::once(Err(DataFusionError::Execution(format!(
-                    "reading an input block: {e}"
-                ))))),
-            },
+        let deferred = matches!(self, InputBlock::Deferred(_));
+        match self.reader_at(0) {
+            Ok(reader) => Box::new(ipc::BlockBatches::new(reader, len).map(move |batch| {
+                batch.map_err(|e| {
+                    if deferred {
+                        e.context("reading an input block")
+                    } else {
+                        e
+                    }
+                })
+            })),
+            Err(e) => Box::new(std::iter::once(Err(e))),
         }
     }
 }

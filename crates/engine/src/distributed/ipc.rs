@@ -12,6 +12,7 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::ipc::reader::{StreamDecoder, StreamReader};
 use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::arrow::ipc::{MessageHeader, root_as_message};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 
@@ -151,6 +152,16 @@ pub struct BlockBatches<R> {
     /// The end-of-stream marker was given to the decoder.
     ended: bool,
     done: bool,
+    /// Where in the block the source's next byte is.
+    at: u64,
+    /// The schema message, as framed (the first message of a block).
+    schema: Option<Buffer>,
+    /// Where each record batch message fed to the decoder and not yet yielded starts:
+    /// each yields one batch, in order.
+    batch_starts: std::collections::VecDeque<u64>,
+    /// A dictionary message was read: its batches depend on it, so none can be read
+    /// from its own offset (`resume`).
+    dictionaries: bool,
 }
 
 impl<R: Read> BlockBatches<R> {
@@ -162,7 +173,38 @@ impl<R: Read> BlockBatches<R> {
             pending: Buffer::from(Vec::<u8>::new()),
             ended: false,
             done: len == 0,
+            at: 0,
+            schema: None,
+            batch_starts: Default::default(),
+            dictionaries: false,
         }
+    }
+
+    /// Reads a block of `len` bytes from `offset`, where `source` starts, a record
+    /// batch message's start (`next_indexed`) in a block without dictionaries; `schema`
+    /// is the block's schema message (`schema_message`).
+    pub fn resume(schema: Buffer, source: R, offset: u64, len: u64) -> Self {
+        let mut batches = Self::new(source, len.saturating_sub(offset));
+        batches.at = offset;
+        batches.pending = schema;
+        batches.done = false;
+        batches
+    }
+
+    /// The block's schema message, once the first batch (or the end) was read.
+    pub fn schema_message(&self) -> Option<Buffer> {
+        self.schema.clone()
+    }
+
+    /// Whether the block has dictionary messages, which `resume` cannot start after.
+    pub fn has_dictionaries(&self) -> bool {
+        self.dictionaries
+    }
+
+    /// The next batch with where its message starts in the block.
+    pub fn next_indexed(&mut self) -> Option<Result<(u64, RecordBatch)>> {
+        let batch = self.next()?;
+        Some(batch.map(|batch| (self.batch_starts.pop_front().unwrap_or(0), batch)))
     }
 
     fn read_exact(&mut self, buf: &mut [u8], what: &str) -> std::result::Result<(), ArrowError> {
@@ -177,6 +219,7 @@ impl<R: Read> BlockBatches<R> {
             }
         })?;
         self.left -= buf.len() as u64;
+        self.at += buf.len() as u64;
         Ok(())
     }
 
@@ -190,6 +233,7 @@ impl<R: Read> BlockBatches<R> {
         if self.left == 0 {
             return Ok(None);
         }
+        let start = self.at;
         let mut word = [0u8; 4];
         self.read_exact(&mut word, "a message's length")?;
         let mut length = i32::from_le_bytes(word);
@@ -206,14 +250,23 @@ impl<R: Read> BlockBatches<R> {
             .ok_or_else(|| corrupt(format!("a message claims {length} bytes of metadata")))?;
         let mut metadata = vec![0u8; length];
         self.read_exact(&mut metadata, "a message's metadata")?;
-        let body = check_message(&metadata, self.left)?;
+        let (body, header) = check_message(&metadata, self.left)?;
         let mut frame = MutableBuffer::from_len_zeroed(8 + length + body);
         let bytes = frame.as_slice_mut();
         bytes[..4].copy_from_slice(&(-1i32).to_le_bytes());
         bytes[4..8].copy_from_slice(&(length as i32).to_le_bytes());
         bytes[8..8 + length].copy_from_slice(&metadata);
         self.read_exact(&mut bytes[8 + length..], "a message's body")?;
-        Ok(Some(frame.into()))
+        let frame: Buffer = frame.into();
+        match header {
+            MessageHeader::Schema => {
+                self.schema.get_or_insert_with(|| frame.clone());
+            }
+            MessageHeader::RecordBatch => self.batch_starts.push_back(start),
+            MessageHeader::DictionaryBatch => self.dictionaries = true,
+            _ => {}
+        }
+        Ok(Some(frame))
     }
 
     /// arrow-ipc's decoder yields a batch only once it is given the bytes after it: a
@@ -282,10 +335,12 @@ fn corrupt(what: String) -> ArrowError {
 /// arrow-ipc trusts the buffer offsets a batch's metadata gives, and panics on one past
 /// the message's body (the worker_message fuzz target found it). A worker must answer a
 /// bad block with an error, not a crash, so each message is checked against its body
-/// (of at most `left` bytes) before the reader sees it. Returns the body's length.
-fn check_message(metadata: &[u8], left: u64) -> std::result::Result<usize, ArrowError> {
-    use datafusion::arrow::ipc::{MessageHeader, root_as_message};
-
+/// (of at most `left` bytes) before the reader sees it. Returns the body's length and
+/// the message's kind.
+fn check_message(
+    metadata: &[u8],
+    left: u64,
+) -> std::result::Result<(usize, MessageHeader), ArrowError> {
     let message = root_as_message(metadata).map_err(|e| corrupt(e.to_string()))?;
     let body = usize::try_from(message.bodyLength())
         .ok()
@@ -319,5 +374,5 @@ fn check_message(metadata: &[u8], left: u64) -> std::result::Result<usize, Arrow
             )));
         }
     }
-    Ok(body)
+    Ok((body, message.header_type()))
 }
