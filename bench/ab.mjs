@@ -5,7 +5,10 @@
 //
 //   node bench/ab.mjs --a=DIST_A --b=DIST_B [--rows=5000000] [--workers=2] [--runs=5]
 //                     [--queries=group_by,top10] [--cold] [--tpch=0.1]
+//                     [--a-memory-mb=N] [--b-memory-mb=N]
 //
+// --a-memory-mb / --b-memory-mb: that side's jobs run under a memory budget per worker
+// (the same build on both sides then measures what a budget costs).
 // --tpch=SF: TPC-H's 22 queries at that scale factor (tpchgen-cli's data, as scripts/bench
 // makes it) instead of the taxi queries.
 // --cold: every run is a query's first in a page just opened (nothing read yet).
@@ -43,6 +46,8 @@ try {
     await pages[name]?.close();
     pages[name] = await kilnPage(browser, servers[name].url, data, tables);
     await setSetting(pages[name], 'workers', WORKERS);
+    const memory = args[`${name.toLowerCase()}-memory-mb`];
+    if (memory) await setSetting(pages[name], 'memory-mb', memory);
   };
   for (const [name, dist] of Object.entries(builds)) {
     servers[name] = await serve({ '/': dist });
@@ -50,7 +55,8 @@ try {
   }
   console.log(`${TPCH ? `TPC-H SF ${TPCH}` : `${ROWS.toLocaleString('en')} rows`}, ${WORKERS} workers, median of ${RUNS} runs`
     + (COLD ? ', each the first in a fresh page' : ' after a warm-up'));
-  console.log(`A = ${builds.A}\nB = ${builds.B}\n`);
+  const budget = (name) => (args[`${name}-memory-mb`] ? `, ${args[`${name}-memory-mb`]} MB per worker` : '');
+  console.log(`A = ${builds.A}${budget('a')}\nB = ${builds.B}${budget('b')}\n`);
   console.log('query              A ms     B ms    B/A');
   const ratios = [];
   for (const q of queries) {
