@@ -290,8 +290,9 @@ impl JobRunner {
                     } else {
                         // Only what the page holds counts: a result on disk takes none
                         // of the tab's memory.
-                        running.result_bytes += blocks.iter().map(Block::held_bytes).sum::<u64>();
-                        running.shuffle_held += blocks.iter().map(Block::held_bytes).sum::<u64>();
+                        let held = blocks.iter().map(Block::held_bytes).sum::<u64>();
+                        running.result_bytes += held;
+                        running.shuffle_held += held;
                         if running.result_bytes > running.result_limit {
                             job.abort(
                                 result_too_large(running.result_bytes, running.result_limit),

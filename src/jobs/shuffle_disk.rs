@@ -49,14 +49,23 @@ pub fn ready() -> bool {
 
 /// Where the tasks of `job_id` write their shuffle files.
 pub fn job_folder(job_id: u64) -> String {
-    format!("{FOLDER}/{}/job-{job_id}", tab())
+    format!("{FOLDER}/{}", job_path(job_id))
+}
+
+/// A job's shuffle folder, and its result's, below `FOLDER`.
+fn job_path(job_id: u64) -> String {
+    format!("{}/job-{job_id}", tab())
+}
+
+fn result_path(job_id: u64) -> String {
+    format!("{}/result-{job_id}", tab())
 }
 
 /// Where the result tasks of `job_id` write their blocks when they go to disk: apart
 /// from its shuffle files, since the result outlives the job (the planning worker
 /// keeps it, and empties the folder when it drops it).
 pub fn result_folder(job_id: u64) -> String {
-    format!("{FOLDER}/{}/result-{job_id}", tab())
+    format!("{FOLDER}/{}", result_path(job_id))
 }
 
 /// Takes this tab's lock, then removes the folders of tabs that hold none.
@@ -124,9 +133,9 @@ pub fn remove_job(job_id: u64, result_too: bool) {
     wasm_bindgen_futures::spawn_local(async move {
         let removed = async {
             let root = opfs::folder_in_root(FOLDER).await?;
-            opfs::remove_path(&root, &format!("{}/job-{job_id}", tab())).await?;
+            opfs::remove_path(&root, &job_path(job_id)).await?;
             if result_too {
-                opfs::remove_path(&root, &format!("{}/result-{job_id}", tab())).await?;
+                opfs::remove_path(&root, &result_path(job_id)).await?;
             }
             Ok::<(), JsValue>(())
         };

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use js_sys::{Array, Uint8Array};
 use kiln_engine::distributed::exchange::{DeferredBlock, InputBlock};
-use kiln_engine::distributed::ipc::{BlockSink, SINK_PIECE_BYTES};
+use kiln_engine::distributed::ipc::{BlockExtents, BlockSink, SINK_PIECE_BYTES};
 use send_wrapper::SendWrapper;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -32,8 +32,7 @@ pub struct OpfsBlocks {
     access: FileSystemSyncAccessHandle,
     /// Bytes written so far: where the next piece goes.
     at: u64,
-    /// Per output partition, its pieces in order as (offset, length).
-    extents: Vec<Vec<(u64, u64)>>,
+    extents: BlockExtents,
 }
 
 impl OpfsBlocks {
@@ -45,7 +44,7 @@ impl OpfsBlocks {
             handle,
             access,
             at: 0,
-            extents: Vec::new(),
+            extents: BlockExtents::default(),
         };
         blocks
             .access
@@ -57,7 +56,7 @@ impl OpfsBlocks {
     /// Closes the file and returns one `Blob` per output partition, for `outputs`
     /// partitions (an empty one where a partition got no bytes): each the partition's
     /// pieces, in order, as slices of the written file.
-    pub async fn finish(self, outputs: usize) -> Result<Vec<Blob>, String> {
+    pub async fn finish(mut self, outputs: usize) -> Result<Vec<Blob>, String> {
         let flushed = self
             .access
             .flush()
@@ -69,9 +68,8 @@ impl OpfsBlocks {
             .await
             .map_err(|e| js_error("reopening a shuffle file", e))?
             .unchecked_into();
-        let mut extents = self.extents.clone();
-        extents.resize(outputs.max(extents.len()), Vec::new());
-        extents
+        std::mem::take(&mut self.extents)
+            .into_partitions(outputs)
             .iter()
             .map(|extents| {
                 let parts = Array::new();
@@ -109,10 +107,7 @@ impl BlockSink for OpfsBlocks {
                 bytes.len()
             ));
         }
-        if self.extents.len() <= partition {
-            self.extents.resize(partition + 1, Vec::new());
-        }
-        self.extents[partition].push((self.at, bytes.len() as u64));
+        self.extents.push(partition, self.at, bytes.len() as u64);
         self.at += bytes.len() as u64;
         Ok(())
     }
@@ -152,10 +147,6 @@ struct JsBlock {
 impl DeferredBlock for JsBlock {
     fn byte_len(&self) -> u64 {
         self.len
-    }
-
-    fn open(&self) -> Result<Box<dyn Read + Send>, String> {
-        self.open_at(0)
     }
 
     fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, String> {

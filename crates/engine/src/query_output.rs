@@ -142,14 +142,8 @@ impl QueryOutput {
         let parts = blocks
             .into_iter()
             .map(|block| {
-                let batches = ResultPart::Stored {
-                    block,
-                    rows: 0,
-                    index: None,
-                }
-                .batches();
                 Ok(ResultPart::Held(
-                    batches.collect::<Result<_, EngineError>>()?,
+                    non_empty(block.batches()).collect::<Result<_, _>>()?,
                 ))
             })
             .collect::<Result<_, EngineError>>()?;

@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::sync::{Arc, Mutex};
 
 use super::exchange::{DeferredBlock, InputBlock};
-use super::ipc::{BlockSink, SINK_PIECE_BYTES};
+use super::ipc::{BlockExtents, BlockSink, SINK_PIECE_BYTES};
 use crate::spill::{SpillBlob, SpillDisk};
 
 type SharedFile = Arc<Mutex<Box<dyn SpillBlob>>>;
@@ -16,24 +16,22 @@ type SharedFile = Arc<Mutex<Box<dyn SpillBlob>>>;
 /// The `BlockSink` of one task attempt.
 pub struct DiskBlocks {
     file: SharedFile,
-    /// Per output partition, its pieces in order as (offset, length).
-    extents: Vec<Vec<(u64, u64)>>,
+    extents: BlockExtents,
 }
 
 impl DiskBlocks {
     pub fn create(disk: &dyn SpillDisk) -> io::Result<Self> {
         Ok(Self {
             file: Arc::new(Mutex::new(disk.create()?)),
-            extents: Vec::new(),
+            extents: BlockExtents::default(),
         })
     }
 
     /// One block per output partition, `None` for a partition that got no bytes, for
     /// `outputs` partitions.
     pub fn into_blocks(self, outputs: usize) -> Vec<Option<InputBlock>> {
-        let mut extents = self.extents;
-        extents.resize(outputs.max(extents.len()), Vec::new());
-        extents
+        self.extents
+            .into_partitions(outputs)
             .into_iter()
             .map(|extents| {
                 let len = extents.iter().map(|(_, n)| n).sum();
@@ -58,10 +56,7 @@ impl BlockSink for DiskBlocks {
         let at = file.len();
         file.append(bytes)
             .map_err(|e| format!("writing a shuffle file: {e}"))?;
-        if self.extents.len() <= partition {
-            self.extents.resize(partition + 1, Vec::new());
-        }
-        self.extents[partition].push((at, bytes.len() as u64));
+        self.extents.push(partition, at, bytes.len() as u64);
         Ok(())
     }
 }
@@ -75,10 +70,6 @@ struct DiskBlock {
 impl DeferredBlock for DiskBlock {
     fn byte_len(&self) -> u64 {
         self.len
-    }
-
-    fn open(&self) -> Result<Box<dyn Read + Send>, String> {
-        self.open_at(0)
     }
 
     fn open_at(&self, offset: u64) -> Result<Box<dyn Read + Send>, String> {
@@ -150,7 +141,7 @@ mod tests {
                 panic!("a partition with bytes has a block on disk");
             };
             let mut out = Vec::new();
-            block.open().unwrap().read_to_end(&mut out).unwrap();
+            block.open_at(0).unwrap().read_to_end(&mut out).unwrap();
             assert_eq!(out.len() as u64, block.byte_len());
             out
         };

@@ -38,17 +38,9 @@ pub enum InputBlock {
 /// A block whose bytes are fetched as they are read, a piece at a time.
 pub trait DeferredBlock: Send + Sync {
     fn byte_len(&self) -> u64;
-    /// A reader of the block's bytes from its start; an error says why they could not
-    /// be had.
-    fn open(&self) -> std::result::Result<Box<dyn Read + Send>, String>;
-    /// A reader from byte `offset` on; by default the bytes before it are read and
-    /// dropped.
-    fn open_at(&self, offset: u64) -> std::result::Result<Box<dyn Read + Send>, String> {
-        let mut reader = self.open()?;
-        std::io::copy(&mut reader.by_ref().take(offset), &mut std::io::sink())
-            .map_err(|e| format!("skipping to byte {offset}: {e}"))?;
-        Ok(reader)
-    }
+    /// A reader of the block's bytes from byte `offset` on (0: the whole block); an
+    /// error says why they could not be had.
+    fn open_at(&self, offset: u64) -> std::result::Result<Box<dyn Read + Send>, String>;
 }
 
 impl InputBlock {

@@ -32,6 +32,27 @@ pub trait BlockSink {
 /// a write costs little beside encoding it.
 pub const SINK_PIECE_BYTES: usize = 1 << 20;
 
+/// Where a sink put each output partition's pieces in its one file: per partition, in
+/// order, (offset, length).
+#[derive(Debug, Default)]
+pub struct BlockExtents(Vec<Vec<(u64, u64)>>);
+
+impl BlockExtents {
+    pub fn push(&mut self, partition: usize, offset: u64, len: u64) {
+        if self.0.len() <= partition {
+            self.0.resize(partition + 1, Vec::new());
+        }
+        self.0[partition].push((offset, len));
+    }
+
+    /// Each of `outputs` partitions' pieces (none for one that got no bytes).
+    pub fn into_partitions(self, outputs: usize) -> Vec<Vec<(u64, u64)>> {
+        let mut extents = self.0;
+        extents.resize(outputs.max(extents.len()), Vec::new());
+        extents
+    }
+}
+
 /// One block being written: an IPC stream in memory, opened at the first batch.
 ///
 /// Batches are coalesced to `batch_rows` before they are written. A shuffle splits each
@@ -108,19 +129,6 @@ impl BlockWriter {
             None => Ok(Vec::new()),
         }
     }
-}
-
-/// The batches of one block, decoded.
-pub fn read_block(bytes: Bytes) -> Result<Vec<std::result::Result<RecordBatch, ArrowError>>> {
-    let len = bytes.len() as u64;
-    Ok(BlockBatches::new(Cursor::new(bytes), len)
-        .map(|b| {
-            b.map_err(|e| match e {
-                DataFusionError::ArrowError(e, _) => *e,
-                other => ArrowError::ExternalError(Box::new(other)),
-            })
-        })
-        .collect())
 }
 
 /// All rows of many blocks, in order.

@@ -26,7 +26,9 @@ use super::stages::task_plan;
 use crate::error::EngineError;
 
 /// A finished attempt: one block per output partition (empty when it got no rows; all
-/// empty when the task wrote them to a `BlockSink`) and what it did.
+/// empty when the task wrote its IPC blocks to a `BlockSink`) and what it did. A
+/// Parquet result (`result_as_parquet`: written into a folder, whose tasks are never
+/// told to shuffle to disk) is returned whole.
 /// `peak_memory_bytes` is left to the caller, who knows its memory.
 pub struct TaskOutcome {
     pub blocks: Vec<Vec<u8>>,
@@ -169,12 +171,6 @@ async fn execute(
             (None, None) => writers[0].write(&batch)?,
         }
         if let Some(sink) = sink.as_deref_mut() {
-            if let Some(file) = &mut parquet {
-                let encoded = file.inner_mut();
-                if encoded.len() >= SINK_PIECE_BYTES {
-                    sink_piece(sink, &mut sunk, 0, &std::mem::take(encoded))?;
-                }
-            }
             for (partition, writer) in writers.iter_mut().enumerate() {
                 if let Some(piece) = writer.take_encoded(SINK_PIECE_BYTES) {
                     sink_piece(sink, &mut sunk, partition, &piece)?;
@@ -208,14 +204,7 @@ async fn execute(
     };
     if let Some(file) = parquet {
         let bytes = file.into_inner().map_err(|e| Stop::Engine(e.into()))?;
-        let bytes = match sink {
-            Some(sink) => {
-                sink_piece(sink, &mut sunk, 0, &bytes)?;
-                Vec::new()
-            }
-            None => bytes,
-        };
-        metrics.output_bytes = sunk[0] + bytes.len() as u64;
+        metrics.output_bytes = bytes.len() as u64;
         return Ok(TaskOutcome {
             blocks: vec![bytes],
             metrics,
