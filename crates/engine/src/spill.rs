@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use datafusion::common::config::SpillCompression;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::disk_manager::DiskManagerBuilder;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
@@ -134,7 +135,10 @@ impl WorkerMemory {
         let state = ctx.state();
         let mut config = state.config().clone();
         let reservation = (self.budget / SORT_RESERVATION_SHARE).max(64 * 1024) as usize;
-        config.options_mut().execution.sort_spill_reservation_bytes = reservation;
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes = reservation;
+        // Spill files are read back once, soon after: the codec of disk blocks.
+        execution.spill_compression = SpillCompression::Lz4Frame;
         Arc::new(
             TaskContext::from(&state)
                 .with_session_config(config)

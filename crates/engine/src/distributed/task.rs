@@ -18,7 +18,7 @@ use futures::StreamExt;
 use kiln_protocol::{TaskMetrics, TaskRequest, UserError};
 
 use super::exchange::{InputBlock, KilnCodec, StageInputExec};
-use super::ipc::{BlockSink, BlockWriter, SINK_PIECE_BYTES};
+use super::ipc::{BlockSink, BlockWriter, DISK_BLOCK_CODEC, SINK_PIECE_BYTES};
 use super::monitor::{STOPPED, TaskHooks, leaves, monitored, operators, read_so_far};
 use super::plans::operator_metrics;
 use super::splits::file_scan;
@@ -26,9 +26,9 @@ use super::stages::task_plan;
 use crate::error::EngineError;
 
 /// A finished attempt: one block per output partition (empty when it got no rows; all
-/// empty when the task wrote its IPC blocks to a `BlockSink`) and what it did. A
-/// Parquet result (`result_as_parquet`: written into a folder, whose tasks are never
-/// told to shuffle to disk) is returned whole.
+/// empty when the task wrote them to a `BlockSink`) and what it did. A Parquet result's
+/// part (`result_as_parquet`: written into a folder) is its one block, the Parquet
+/// file; with a sink, the file goes to the sink as it is encoded, like any block.
 /// `peak_memory_bytes` is left to the caller, who knows its memory.
 pub struct TaskOutcome {
     pub blocks: Vec<Vec<u8>>,
@@ -142,8 +142,9 @@ async fn execute(
     };
     let outputs = shuffle.map_or(1, |r| r.partitioning().partition_count());
     let batch_rows = task_ctx.session_config().batch_size();
+    let codec = sink.is_some().then_some(DISK_BLOCK_CODEC);
     let mut writers: Vec<BlockWriter> = (0..outputs)
-        .map(|_| BlockWriter::new(schema.clone(), batch_rows))
+        .map(|_| BlockWriter::new(schema.clone(), batch_rows).compressed(codec))
         .collect();
     // A result saved to disk: this task's part, as the Parquet file it will be.
     let mut parquet = match (request.result_as_parquet, &partitioner) {
@@ -176,6 +177,15 @@ async fn execute(
                     sink_piece(sink, &mut sunk, partition, &piece)?;
                 }
             }
+            // What the Parquet writer has flushed (its finished pages and row groups;
+            // it counts the bytes it wrote itself, so taking them keeps its offsets).
+            if let Some(file) = &mut parquet {
+                let encoded = file.inner_mut();
+                if encoded.len() >= SINK_PIECE_BYTES {
+                    let piece = std::mem::take(encoded);
+                    sink_piece(sink, &mut sunk, 0, &piece)?;
+                }
+            }
         }
         if request.inject_failure {
             return Err(Stop::Stopped(format!(
@@ -203,8 +213,12 @@ async fn execute(
         ..Default::default()
     };
     if let Some(file) = parquet {
-        let bytes = file.into_inner().map_err(|e| Stop::Engine(e.into()))?;
-        metrics.output_bytes = bytes.len() as u64;
+        let mut bytes = file.into_inner().map_err(|e| Stop::Engine(e.into()))?;
+        if let Some(sink) = sink.as_deref_mut() {
+            sink_piece(sink, &mut sunk, 0, &bytes)?;
+            bytes = Vec::new();
+        }
+        metrics.output_bytes = sunk[0] + bytes.len() as u64;
         return Ok(TaskOutcome {
             blocks: vec![bytes],
             metrics,
