@@ -258,6 +258,16 @@ pub fn App() -> Html {
             }
         })
     };
+    let on_run_to_folder = {
+        let client = client.clone();
+        let can_run = state.can_run();
+        let settings = state.settings.clone();
+        Callback::from(move |(sql, folder): (String, js_sys::Promise)| {
+            if can_run && !sql::is_blank(&sql) {
+                client.run_sql_to_folder(sql, settings.clone(), folder);
+            }
+        })
+    };
     // The explorer's query: into the SQL editor, then run as the editor runs it.
     let on_query_table = {
         let (on_run, dispatch) = (on_run.clone(), dispatcher.to_callback());
@@ -712,6 +722,7 @@ pub fn App() -> Html {
                                 on_new={dispatcher.to_callback().reform(|_: ()| Action::NewTab)} />
                             <CodeEditor language={Language::Sql} value={state.sql.clone()} tables={state.tables.clone()}
                                 on_change={on_sql_change} on_run={on_run} on_stop={on_stop.clone()}
+                                on_run_to_folder={on_run_to_folder}
                                 can_run={state.can_run()} running={state.query_running()} />
                             </>
                         },

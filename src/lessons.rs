@@ -312,7 +312,7 @@ pub const LESSONS: &[Lesson] = &[
         title: "Memory and spill",
         text: &[
             "A task holds what it sorts, groups or joins in its worker's memory. When that outgrows the memory a worker may use, Spark spills: it writes sorted runs to local disk and merges them back, slower but still right. Kiln spills to this browser's private storage (OPFS).",
-            "This step gives each worker 4 MB and ranks every trip within its pickup zone, which sorts each shuffle partition. Open the page of stage 1: the budget line says how many tasks spilled, and each task how much. Then empty \"Memory per worker MB\" in the job settings and run it again: the same answer, nothing spilled.",
+            "This step gives each worker 4 MB and ranks every trip within its pickup zone, which sorts each shuffle partition. Open the page of stage 1: the budget line says how many tasks spilled, and each task how much. Then empty \"Memory per worker MB\" in the job settings (the default: a quarter of this device's memory, shared by the workers) and run it again: the same answer, nothing spilled.",
         ],
         job: Some(LessonJob {
             mode: EditorMode::Sql,

@@ -42,6 +42,10 @@ pub struct Props {
     pub tables: Rc<Vec<TableSummary>>,
     pub on_change: Callback<String>,
     pub on_run: Callback<String>,
+    /// Runs the text with its result written into a folder the user picks (SQL only):
+    /// for a result larger than the tab may hold, without first running into the limit.
+    #[prop_or_default]
+    pub on_run_to_folder: Option<Callback<(String, js_sys::Promise)>>,
     /// Abandons the running statement.
     pub on_stop: Callback<()>,
     pub can_run: bool,
@@ -268,6 +272,19 @@ pub fn CodeEditor(props: &Props) -> Html {
         })
     };
 
+    let run_to_folder = props.on_run_to_folder.clone().map(|on| {
+        let textarea = textarea.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(ta) = textarea.cast::<HtmlTextAreaElement>() else {
+                return;
+            };
+            // The picker opens inside the click, or not at all.
+            if let Ok(folder) = crate::storage::save::pick_folder() {
+                on.emit((ta.value(), folder));
+            }
+        })
+    });
+
     let value = &props.value;
     let highlighted = tokens.iter().map(|t| {
         let text = t.text(value).to_string();
@@ -334,6 +351,12 @@ pub fn CodeEditor(props: &Props) -> Html {
                     title="Run (Ctrl+Enter)">
                     { if props.running { "Running…" } else { "Run" } }
                 </button>
+                if let Some(onclick) = run_to_folder {
+                    <button class="button" data-testid="run-to-folder" disabled={!props.can_run}
+                        {onclick} title="Run, writing the result as Parquet files into a folder you pick: for results larger than the tab may hold">
+                        {"Run into a folder…"}
+                    </button>
+                }
                 if props.running {
                     <button class="button" data-testid="stop-button"
                         title="Stop the query: its tasks end at once, your tables stay"

@@ -16,7 +16,7 @@ use crate::components::stage_page::StagePage;
 use crate::components::timeline::Timeline;
 use crate::format::{compact, elapsed_ms, human_bytes};
 use crate::jobs::progress::{JobProgress, JobStatus};
-use crate::jobs::runner::{RunSettings, SettingChange};
+use crate::jobs::runner::{RunSettings, SettingChange, default_memory_mb};
 use crate::state::JobView;
 
 #[derive(Properties, PartialEq)]
@@ -77,7 +77,9 @@ pub fn JobPanel(props: &Props) -> Html {
     let on_timeout = whole(SettingChange::TaskTimeoutS);
     let on_limit = whole(SettingChange::ResultLimitMb);
     // Read once per worker count, not on each of a job's many renders.
-    let suggested_memory = use_memo(settings.workers, |workers| suggested_memory_mb(*workers));
+    let default_memory = use_memo(settings.workers, |workers| {
+        default_memory_mb(crate::js::device_memory_gb(), *workers)
+    });
     // Empty: no budget.
     let on_memory = props.on_settings.reform(|text: String| {
         SettingChange::MemoryMb(
@@ -200,9 +202,9 @@ pub fn JobPanel(props: &Props) -> Html {
                     title="A result larger than this stops its job before the tab runs out of memory; it can be written into a folder instead"
                     value={settings.result_limit_mb.to_string()} min="1" on_commit={on_limit} />
                 <NumberField label="Memory per worker MB" testid="memory-mb"
-                    title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (a join whose build side may not fit becomes a sort-merge join, which can). Empty: no budget, as much as a worker can get"
+                    title="Each worker's budget for its tasks' sorts, aggregations and joins: past it they spill to this browser's private storage (a join whose build side may not fit becomes a sort-merge join, which can). Empty: the default for this device, a quarter of its memory shared by the workers"
                     value={settings.memory_mb.map(|mb| mb.to_string()).unwrap_or_default()}
-                    placeholder={suggested_memory.map(|mb| format!("none (e.g. {mb})")).unwrap_or_else(|| "none".into())}
+                    placeholder={format!("{} (default)", *default_memory)}
                     min="1" max="4096" on_commit={on_memory} />
                 </div>
                 <fieldset class="fault-injection" data-testid="fault-injection">
@@ -257,27 +259,18 @@ fn settings_line(s: &RunSettings) -> String {
         if s.workers == 1 { "" } else { "s" },
         s.split_mb
     );
-    if let Some(mb) = s.memory_mb {
-        line.push_str(&format!(" · {mb} MB per worker"));
+    match s.memory_mb {
+        Some(mb) => line.push_str(&format!(" · {mb} MB per worker")),
+        None => line.push_str(&format!(
+            " · {} MB per worker (default)",
+            s.memory_budget_mb(crate::js::device_memory_gb())
+        )),
     }
     let faults = faults(s);
     if !faults.is_empty() {
         line.push_str(&format!(" · faults: {}", faults.join(", ")));
     }
     line
-}
-
-/// A budget that leaves the tab room: a quarter of what the browser says the device has
-/// (`navigator.deviceMemory`, in GB, which browsers round and cap at 8), shared by the
-/// workers; none where the browser does not say.
-fn suggested_memory_mb(workers: usize) -> Option<u64> {
-    let navigator = web_sys::window()?.navigator();
-    let gb = js_sys::Reflect::get(&navigator, &"deviceMemory".into())
-        .ok()?
-        .as_f64()
-        .filter(|gb| *gb > 0.0)?;
-    let mb = gb * 1024.0 / 4.0 / workers.max(1) as f64;
-    Some((mb as u64).clamp(64, 2048))
 }
 
 /// The faults a job will inject, in words.

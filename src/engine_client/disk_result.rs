@@ -3,13 +3,15 @@
 //! user picked as it arrives and then dropped, so no result is ever held whole. What a
 //! result too large for the tab's memory is run as.
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::Promise;
 use kiln_protocol::{RequestId, UserError};
 use wasm_bindgen::prelude::JsValue;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
 use super::{EngineClient, describe};
+use crate::jobs::block::Block;
 use crate::jobs::runner::RunSettings;
+use crate::jobs::shuffle_disk;
 use crate::state::{Action, WrittenResult};
 
 pub struct DiskResult {
@@ -20,6 +22,9 @@ pub struct DiskResult {
     pending: usize,
     bytes: u64,
     done: Option<(usize, f64)>,
+    /// The job whose result folder in the private storage holds the parts (written
+    /// there by tasks under a memory budget), removed once they are copied.
+    staged: Option<u64>,
     failed: Option<String>,
 }
 
@@ -52,6 +57,7 @@ impl EngineClient {
                 pending: 0,
                 bytes: 0,
                 done: None,
+                staged: None,
                 failed: None,
             });
             this.run_sql(sql, &settings);
@@ -67,22 +73,29 @@ impl EngineClient {
             .is_some_and(|d| d.request == id)
     }
 
-    /// Writes one part into the folder.
-    pub(super) fn write_part(&self, part: usize, bytes: Uint8Array) {
+    /// Writes one part into the folder: its bytes, or the staged file's, which the
+    /// browser streams from disk to disk.
+    pub(super) fn write_part(&self, part: usize, block: Block) {
         let root = {
             let mut inner = self.inner.borrow_mut();
             let Some(disk) = inner.disk.as_mut() else {
                 return;
             };
             disk.pending += 1;
-            disk.bytes += bytes.length() as u64;
+            disk.bytes += block.len();
             disk.root.clone()
         };
         let this = self.clone();
         spawn_local(async move {
             let name = format!("part-{part:05}.parquet");
-            let file =
-                web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(&bytes), &name);
+            let file = match &block {
+                Block::Held(bytes) => {
+                    web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(bytes), &name)
+                }
+                Block::OnDisk(blob) => {
+                    web_sys::File::new_with_blob_sequence(&js_sys::Array::of1(blob), &name)
+                }
+            };
             let written = match file {
                 Ok(file) => crate::storage::save::write_file(&root, &name, &file).await,
                 Err(e) => Err(e),
@@ -99,9 +112,10 @@ impl EngineClient {
     }
 
     /// Every part was handed over; the job ends once they are written.
-    pub(super) fn disk_job_done(&self, parts: usize, elapsed_ms: f64) {
+    pub(super) fn disk_job_done(&self, parts: usize, elapsed_ms: f64, staged: Option<u64>) {
         if let Some(disk) = self.inner.borrow_mut().disk.as_mut() {
             disk.done = Some((parts, elapsed_ms));
+            disk.staged = staged;
         }
         self.finish_disk_job();
     }
@@ -126,6 +140,9 @@ impl EngineClient {
         let Some(disk) = self.inner.borrow_mut().disk.take() else {
             return;
         };
+        if let Some(job_id) = disk.staged {
+            shuffle_disk::remove_result(job_id);
+        }
         let this = self.clone();
         spawn_local(async move {
             let (parts, elapsed_ms) = disk.done.unwrap_or_default();

@@ -798,7 +798,7 @@ fn job_options(settings: &RunSettings) -> JobOptions {
         partitions: settings.partitions(),
         split_bytes: settings.split_mb.max(1) * 1024 * 1024,
         result_to_disk: false,
-        memory_per_worker: settings.memory_mb.map(|mb| mb << 20),
+        memory_per_worker: Some(settings.memory_budget_mb(crate::js::device_memory_gb()) << 20),
     }
 }
 

@@ -71,12 +71,14 @@ impl EngineClient {
                         self.inner.borrow_mut().queue.push_back(out);
                     }
                 }
-                Effect::ResultPart { part, bytes } => self.write_part(part, bytes),
+                Effect::ResultPart { part, block } => self.write_part(part, block),
                 Effect::Written {
-                    parts, elapsed_ms, ..
+                    parts,
+                    elapsed_ms,
+                    staged,
                 } => {
                     self.flush_events();
-                    self.disk_job_done(parts, elapsed_ms);
+                    self.disk_job_done(parts, elapsed_ms, staged);
                 }
                 Effect::Fail { request_id, error } => {
                     self.flush_events();

@@ -129,6 +129,23 @@ async fn claim_and_sweep() -> Result<(), JsValue> {
 
 /// Removes a job's shuffle files (its tasks are done or ended), and its result's when
 /// `result_too` (a job that failed or was cancelled leaves no result to keep).
+/// Removes the result folder of `job_id` alone: the parts of a result written into a
+/// picked folder, staged here by the tasks, once they are copied there.
+pub fn remove_result(job_id: u64) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let removed = async {
+            let root = opfs::folder_in_root(FOLDER).await?;
+            opfs::remove_path(&root, &result_path(job_id)).await
+        };
+        if let Err(e) = removed.await {
+            web_sys::console::warn_2(
+                &"Kiln: a result's staged parts were not removed:".into(),
+                &e,
+            );
+        }
+    });
+}
+
 pub fn remove_job(job_id: u64, result_too: bool) {
     wasm_bindgen_futures::spawn_local(async move {
         let removed = async {
