@@ -66,10 +66,26 @@ export function withPage(setup) {
   return session;
 }
 
+/** Chromium whose one context keeps its profile in `userDataDir`. A context of
+ *  `launch()` is off the record, and Chromium keeps an off-the-record origin's private
+ *  file system in memory; this one stores it on disk, as a user's browser does, so
+ *  measurements of what a job spills or shuffles to OPFS see the disk, not RAM. */
+export async function launchPersistent(userDataDir) {
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS, headless: true,
+    viewport: { width: 1280, height: 800 }, acceptDownloads: true,
+  });
+}
+
 /** Opens the page and waits until the engine worker is ready. Collects page errors.
  *  `init` runs in the page before its own scripts (as `page.addInitScript`). */
 export async function openPage(browser, url, { init } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  return openPageIn(context, url, { init });
+}
+
+/** A new page of `context` at `url`, once the engine is ready. */
+export async function openPageIn(context, url, { init } = {}) {
   // On the context, so a page opened later in it (after a crash) has them too.
   if (init) await context.addInitScript(init);
   // What the page's Content-Security-Policy refused, for the checks after the tests.
