@@ -251,7 +251,8 @@ pub fn StagePage(props: &Props) -> Html {
                     <th>{"duration"}</th><th>{"rows in"}</th><th>{"rows out"}</th><th>{"bytes read"}</th>
                     <th>{"shuffle read"}</th><th>{"shuffle write"}</th>
                     if spilled > 0 { <th>{"spilled"}</th> }
-                    <th>{"peak memory"}</th>
+                    <th title="The most the task's allocations held at once">{"task's peak"}</th>
+                    <th title="The worker's memory when the task ended: it only grows, so it is the most any of the worker's tasks needed">{"worker memory"}</th>
                 </tr></thead>
                 <tbody>
                     { for attempts.iter().map(|a| {
@@ -277,6 +278,7 @@ pub fn StagePage(props: &Props) -> Html {
                                         "{} in {} file{}", human_bytes(m.spill_write_bytes), m.spill_files,
                                         if m.spill_files == 1 { "" } else { "s" })).unwrap_or_default() }</td>
                                 }
+                                <td>{ m.and_then(|m| m.peak_heap_bytes).map(human_bytes).unwrap_or_default() }</td>
                                 <td>{ m.and_then(|m| m.peak_memory_bytes).map(human_bytes).unwrap_or_default() }</td>
                             </tr>
                         }

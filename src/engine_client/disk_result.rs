@@ -92,7 +92,7 @@ impl EngineClient {
                 Block::Held(bytes) => {
                     web_sys::File::new_with_u8_array_sequence(&js_sys::Array::of1(bytes), &name)
                 }
-                Block::OnDisk(blob) => {
+                Block::OnDisk(blob) | Block::InMemory(blob) => {
                     web_sys::File::new_with_blob_sequence(&js_sys::Array::of1(blob), &name)
                 }
             };

@@ -478,7 +478,7 @@ impl EngineClient {
                     .iter()
                     .filter_map(|b| match b {
                         Block::Held(bytes) => Some(bytes.buffer()),
-                        Block::OnDisk(_) => None,
+                        Block::OnDisk(_) | Block::InMemory(_) => None,
                     })
                     .collect();
                 worker.post_message_with_transfer(&message, &transfer)

@@ -11,13 +11,19 @@ pub enum Block {
     /// A slice of a shuffle file its worker wrote to the browser's private storage: the
     /// page holds only where it is (`TaskRequest::shuffle_to`).
     OnDisk(Blob),
+    /// A large block kept in memory: its worker handed it on in pieces, as a `Blob`
+    /// the browser holds outside the instances (`kiln-browser`'s `memory_blocks`). It
+    /// counts against the page's budget like bytes.
+    InMemory(Blob),
 }
 
 impl Block {
-    /// A block as a worker posted it: bytes, or a `Blob` of a file on disk.
-    pub fn from_js(value: JsValue) -> Self {
+    /// A block as a worker posted it: bytes, or a `Blob`, of a file on disk when the
+    /// task was told to write there (`on_disk`), of memory otherwise.
+    pub fn from_js(value: JsValue, on_disk: bool) -> Self {
         match value.dyn_into::<Blob>() {
-            Ok(blob) => Block::OnDisk(blob),
+            Ok(blob) if on_disk => Block::OnDisk(blob),
+            Ok(blob) => Block::InMemory(blob),
             Err(value) => Block::Held(Uint8Array::new(&value)),
         }
     }
@@ -25,7 +31,7 @@ impl Block {
     pub fn len(&self) -> u64 {
         match self {
             Block::Held(bytes) => bytes.byte_length() as u64,
-            Block::OnDisk(blob) => blob.size() as u64,
+            Block::OnDisk(blob) | Block::InMemory(blob) => blob.size() as u64,
         }
     }
 
@@ -37,6 +43,7 @@ impl Block {
     pub fn held_bytes(&self) -> u64 {
         match self {
             Block::Held(bytes) => bytes.byte_length() as u64,
+            Block::InMemory(blob) => blob.size() as u64,
             Block::OnDisk(_) => 0,
         }
     }
@@ -45,7 +52,7 @@ impl Block {
     pub fn to_js(&self) -> JsValue {
         match self {
             Block::Held(bytes) => bytes.into(),
-            Block::OnDisk(blob) => blob.into(),
+            Block::OnDisk(blob) | Block::InMemory(blob) => blob.into(),
         }
     }
 }

@@ -407,7 +407,13 @@ fn on_message(pool: &PoolRef, worker: WorkerId, data: JsValue) {
                 ResponseBody::TaskDone { attempt, metrics } => {
                     let blocks = field("blocks");
                     let blocks: Vec<Block> = if Array::is_array(&blocks) {
-                        Array::from(&blocks).iter().map(Block::from_js).collect()
+                        // A task told to write to disk reports what it wrote there; the
+                        // Blobs of one that wrote nothing there are its memory.
+                        let on_disk = metrics.shuffle_disk_write_bytes > 0;
+                        Array::from(&blocks)
+                            .iter()
+                            .map(|b| Block::from_js(b, on_disk))
+                            .collect()
                     } else {
                         Vec::new()
                     };

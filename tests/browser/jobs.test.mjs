@@ -109,6 +109,8 @@ test('a job\'s stages and tasks are the plan\'s, and its event log says so', asy
   assert.ok(workers.size >= 2 && workers.size <= 3, `tasks ran on ${workers.size} workers`);
   for (const e of finished) {
     assert.ok(e.metrics.peak_memory_bytes > 0, 'each task reports its worker\'s memory');
+    assert.ok(e.metrics.peak_heap_bytes > 0 && e.metrics.peak_heap_bytes <= e.metrics.peak_memory_bytes,
+      `a task's heap peak is within its worker's memory: ${e.metrics.peak_heap_bytes} of ${e.metrics.peak_memory_bytes}`);
   }
   const scanned = finished.filter((e) => e.stage === 1)
     .reduce((n, e) => n + e.metrics.rows_in - e.metrics.shuffle_read_rows, 0);

@@ -2,7 +2,7 @@
 // budget per worker and under the default one, and prints the time, each worker's peak wasm memory, what
 // the tasks spilled and shuffled to OPFS, and the browser's peak resident memory, for
 // notes.
-// Usage: node measure-spill.mjs FOLDER BUDGET_MB [WORKERS] [SQL] [--budget-only] [--to-folder]
+// Usage: node measure-spill.mjs FOLDER BUDGET_MB [WORKERS] [SQL] [--budget-only] [--to-folder] [--tasks]
 //   (the table is the folder's name). --to-folder runs the job with "Run into a folder…"
 //   and checks the Parquet files it wrote against DuckDB over FOLDER: rows, sums, and
 //   (for the default query) that they are in order.
@@ -82,6 +82,7 @@ import duckdb, json, sys
 import pyarrow.parquet as pq
 src, table, sql, keys, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(','), sys.argv[5:]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{src}/*.parquet')")
 con.execute("CREATE VIEW written AS SELECT * FROM read_parquet([" + ", ".join(repr(f) for f in files) + "])")
 if keys == ['']:
@@ -90,11 +91,11 @@ if keys == ['']:
     extra = con.execute(f"SELECT count(*) FROM (SELECT * FROM written EXCEPT ALL ({sql}))").fetchone()[0]
     print(json.dumps({"duckdb_rows": rows, "missing": missing, "extra": extra}))
     sys.exit(0)
-agg = "SELECT count(*), sum(total_amount), sum(trip_distance), count(DISTINCT tpep_pickup_datetime) FROM "
+agg = "SELECT count(*), sum(total_amount::DECIMAL(18,2)), sum(trip_distance::DECIMAL(18,2)), count(DISTINCT tpep_pickup_datetime) FROM "
 inp = con.execute(agg + table).fetchone()
 out = con.execute(agg + "written").fetchone()
 ranges, unsorted = [], 0
-import numpy as np
+import pyarrow as pa, pyarrow.compute as pc
 def ordered(batch):
     # Keys as numbers (timestamps as their integers) beside their nulls: a null sorts last.
     cols = []
@@ -102,26 +103,32 @@ def ordered(batch):
         c = batch.column(k)
         if str(c.type).startswith('timestamp'):
             c = c.cast('int64')
-        nulls = c.is_null().to_numpy(zero_copy_only=False)
-        cols.append((nulls, c.fill_null(0).to_numpy(zero_copy_only=False).astype('float64')))
+        c = c.cast('float64')
+        cols.append((pc.is_null(c), pc.fill_null(c, 0.0)))
     return cols
 def bad_pairs(prev, cur):
     # How many rows of cur are less than the row before them (in prev), lexicographically.
-    less, equal = np.zeros(len(cur[0][0]), bool), np.ones(len(cur[0][0]), bool)
+    n = len(cur[0][0])
+    less, equal = pa.array([False] * n), pa.array([True] * n)
     for (pn, pv), (cn, cv) in zip(prev, cur):
-        less |= equal & ((pn & ~cn) | (~pn & ~cn & (cv < pv)))
-        equal &= (pn == cn) & (pn | (cv == pv))
-    return int(less.sum())
+        both = pc.and_(pc.invert(pn), pc.invert(cn))
+        less = pc.or_(less, pc.and_(equal, pc.or_(pc.and_(pn, pc.invert(cn)), pc.and_(both, pc.less(cv, pv)))))
+        equal = pc.and_(equal, pc.and_(pc.equal(pn, cn), pc.or_(pn, pc.equal(cv, pv))))
+    return int(pc.sum(less.cast('int64')).as_py() or 0)
+def at(cols, i):
+    return [(n[i].as_py(), v[i].as_py()) for n, v in cols]
+def one(key):
+    return [(pa.array([n]), pa.array([v])) for n, v in key]
 for f in files:
     first = last = None
     for batch in pq.ParquetFile(f).iter_batches(columns=keys, batch_size=1 << 20):
         if batch.num_rows == 0: continue
         cols = ordered(batch)
-        if first is None: first = [(n[0], v[0]) for n, v in cols]
+        if first is None: first = at(cols, 0)
         unsorted += bad_pairs([(n[:-1], v[:-1]) for n, v in cols], [(n[1:], v[1:]) for n, v in cols])
         if last is not None:
-            unsorted += bad_pairs([(np.array([n]), np.array([v])) for n, v in last], [(n[:1], v[:1]) for n, v in cols])
-        last = [(n[-1], v[-1]) for n, v in cols]
+            unsorted += bad_pairs(one(last), [(n[:1], v[:1]) for n, v in cols])
+        last = at(cols, batch.num_rows - 1)
     if first is not None: ranges.append((first, last))
 key = lambda k: [(bool(n), float(v)) for n, v in k]
 ranges.sort(key=lambda r: key(r[0]))
@@ -132,7 +139,8 @@ print(json.dumps({"input": [str(v) for v in inp], "written": [str(v) for v in ou
   const run = spawnSync(PYTHON, ['-c', script, folder, table, sql, sqlArg ? '' : sortKeys.join(','), ...files],
     { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(`the DuckDB check failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
+  // The last line: DuckDB may draw a progress bar on stdout before it on big files.
+  return JSON.parse(run.stdout.trim().split("\n").at(-1));
 }
 
 function describeCheck(check) {
@@ -180,15 +188,29 @@ try {
       const finished = (await saveEventLog(page)).filter((e) => e.event === 'task_finished');
       const peaks = new Map();
       for (const e of finished) peaks.set(e.worker, Math.max(peaks.get(e.worker) ?? 0, e.metrics.peak_memory_bytes));
+      const heap = Math.max(0, ...finished.map((e) => e.metrics.peak_heap_bytes ?? 0));
       const sum = (k) => finished.reduce((n, e) => n + (e.metrics[k] ?? 0), 0);
       const resident = procs.map((p) => ({ ...p, peak: peakResident(p.pid) }));
       const byKind = (kind) => resident.filter((p) => p.kind === kind).map((p) => mb(p.peak)).join(' + ');
       console.log(`${memory ? `${memory} MB per worker` : 'the default budget'}, ${workers} workers: ${wall} ms, ${answer}` +
         `; ${finished.length} tasks; spill ${sum('spill_files')} files, ${mb(sum('spill_write_bytes'))} MB written, ${mb(sum('spill_read_bytes'))} MB read` +
         `; peak wasm memory: ${[...peaks].map(([w, p]) => `worker ${w} ${mb(p)} MB`).join(', ')}` +
+        `; a task's largest heap ${mb(heap)} MB` +
         `; shuffle ${mb(sum('shuffle_disk_write_bytes'))} MB to disk of ${mb(sum('shuffle_write_bytes'))} MB` +
         `; peak resident MB: renderer ${byKind('renderer')}, browser ${byKind('browser')}, utility ${byKind('utility')}` +
         `, all ${mb(resident.reduce((n, p) => n + p.peak, 0))}`);
+      if (flags.has('--tasks')) {
+        // Wasm memory never shrinks, so each worker's peaks in the order its tasks ended
+        // show whether one task or a growth over many made the high-water mark; beside
+        // it (after the slash), the most the task's allocations held at once.
+        const byWorker = new Map();
+        for (const e of finished) {
+          const line = byWorker.get(e.worker) ?? [];
+          line.push(`s${e.stage}:${mb(e.metrics.peak_memory_bytes)}/${mb(e.metrics.peak_heap_bytes ?? 0)}(${(e.metrics.rows_in / 1e6).toFixed(1)}M rows, ${mb(e.metrics.spill_write_bytes)} MB spilled)`);
+          byWorker.set(e.worker, line);
+        }
+        for (const [w, line] of byWorker) console.log(`  worker ${w}: ${line.join(' ')}`);
+      }
       if (toFolder && !errors.length) {
         const files = parquetFilesUnder(path.join(profile, 'Default'));
         const bytes = files.reduce((n, f) => n + statSync(f).size, 0);

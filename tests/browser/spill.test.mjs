@@ -11,6 +11,7 @@ import {
   withPage, runSql, readResult, resultRowCount, oracle, generateTaxi, assertRowsEqual, setSetting,
   saveEventLog, showJobView, screenshot, typeSql, tempDir,
 } from './harness.mjs';
+import { writeFileSync } from 'node:fs';
 
 // 765,000 yellow trips, some 110 MB in memory, against 8 MB per worker.
 const ROWS = 900_000;
@@ -253,6 +254,81 @@ test('a result larger than the workers\' memory stays in OPFS: paged to its last
   const [[m, total]] = oracle('query', 'SELECT count(*), round(sum(total_amount), 2) FROM yellow', `yellow=${yellow}`);
   assert.equal(n, m, 'rows downloaded');
   assert.ok(Math.abs(sum - total) < 0.01, `downloaded sum ${sum} vs DuckDB's ${total}`);
+});
+
+test('"Run into a folder…" writes a sorted result larger than the workers\' memory as Parquet in DuckDB\'s order, and removes what it staged', async () => {
+  // Under a budget each part of the result is staged in OPFS (result-N) before it is
+  // copied into the picked folder, so neither the page nor the planning worker holds it.
+  await setSetting(page, 'memory-mb', BUDGET_MB);
+  await page.evaluate(() => {
+    window.showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle('picked-run', { create: true });
+  });
+  const resultFolders = (files) => new Set(files.map((f) => f.path.match(/^(.*\/result-\d+)\//)?.[1]).filter(Boolean));
+  const keptBefore = resultFolders(await shuffleFiles());
+  const keys = ['total_amount DESC', 'tpep_pickup_datetime', 'tpep_dropoff_datetime', '"PULocationID"', '"DOLocationID"', 'trip_distance'];
+  const rows = `SELECT total_amount, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID",
+    trip_distance, fare_amount FROM yellow`;
+  const sql = `${rows} ORDER BY ${keys.join(', ')}`;
+  await typeSql(page, sql);
+  // Watches OPFS while the job runs, for the parts staged on their way to the folder.
+  const staged = new Set();
+  let running = true;
+  const watch = (async () => {
+    while (running) {
+      const names = await page.evaluate(async () => {
+        // Names only: a file a worker is writing cannot be opened from here.
+        const out = [];
+        const walk = async (dir, prefix) => {
+          for await (const [name, handle] of dir.entries()) {
+            if (handle.kind === 'directory') await walk(handle, `${prefix}${name}/`);
+            else out.push({ path: `${prefix}${name}` });
+          }
+        };
+        try {
+          await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('kiln-shuffle'), '');
+        } catch { /* a folder removed while walked */ }
+        return out;
+      });
+      for (const f of resultFolders(names)) if (!keptBefore.has(f)) staged.add(f);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  await page.getByTestId('run-to-folder').click();
+  await page.locator('[data-testid=written-result], [data-testid=error-panel]').first().waitFor({ timeout: 300_000 });
+  running = false;
+  await watch;
+  assert.equal(await page.getByTestId('error-panel').count(), 0, `${await page.getByTestId('error-panel').allTextContents()}`);
+  assert.ok(staged.size > 0, 'the result\'s parts were staged in OPFS');
+  const finished = (await saveEventLog(page)).filter((e) => e.event === 'task_finished').map((e) => e.metrics);
+  assert.ok(finished.every((m) => m.memory_budget_bytes === BUDGET_MB << 20), 'every task had the budget');
+
+  const files = await page.evaluate(async () => {
+    const out = [];
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-run');
+    for await (const [name, handle] of dir.entries()) {
+      if (handle.kind === 'file') out.push([name, [...new Uint8Array(await (await handle.getFile()).arrayBuffer())]]);
+    }
+    return out;
+  });
+  const dir = tempDir('run-to-folder');
+  for (const [name, bytes] of files) writeFileSync(path.join(dir, name), Buffer.from(bytes));
+  const parquet = files.map(([name]) => name).filter((n) => n.endsWith('.parquet'));
+  assert.ok(parquet.length > 0 && files.some(([name]) => name === '_SUCCESS'), `written: ${files.map(([n]) => n)}`);
+  const written = `read_parquet('${dir}/*.parquet', filename = true, file_row_number = true)`;
+  const [[missing, extra]] = oracle('query', `SELECT
+      (SELECT count(*) FROM (${rows} EXCEPT ALL SELECT * EXCLUDE (filename, file_row_number) FROM ${written})),
+      (SELECT count(*) FROM (SELECT * EXCLUDE (filename, file_row_number) FROM ${written} EXCEPT ALL ${rows}))`,
+  `yellow=${yellow}`);
+  assert.deepEqual([missing, extra], [0, 0], 'the files hold DuckDB\'s rows, each as often');
+  // In order: no row (files by name, rows by position) comes before the one ahead of it.
+  const key = 'row(-total_amount, tpep_pickup_datetime, tpep_dropoff_datetime, "PULocationID", "DOLocationID", trip_distance)';
+  const [[outOfOrder]] = oracle('query', `SELECT count(*) FROM (SELECT ${key} AS k,
+      lag(${key}) OVER (ORDER BY filename, file_row_number) AS before FROM ${written}) WHERE k < before`);
+  assert.equal(outOfOrder, 0, 'rows out of DuckDB\'s order');
+
+  // What was staged for the copy is gone once the job is written.
+  await untilShuffle((now) => [...resultFolders(now)].every((f) => keptBefore.has(f)), 'the staged result parts are removed');
 });
 
 test('a tab closed mid-job leaves no OPFS files behind after the next start', async () => {

@@ -55,6 +55,15 @@ static SNAPSHOT_JOB: Mutex<Option<u64>> = Mutex::new(None);
 static CACHE: LazyLock<Mutex<RangeCache>> =
     LazyLock::new(|| Mutex::new(RangeCache::new(CACHE_BUDGET_BYTES)));
 
+/// Sizes the cache for a task under a memory budget of `budget` bytes (`None`: no
+/// budget). The cache is memory the budget's pool does not see, so under a budget it
+/// keeps at most half of it: a worker told 256 MB then holds about 128 MB of reads
+/// beside what its operators hold, not another 256 MB.
+pub fn fit_cache_to(budget: Option<u64>) {
+    let bytes = budget.map_or(CACHE_BUDGET_BYTES, |b| (b / 2).min(CACHE_BUDGET_BYTES));
+    cache().set_budget(bytes);
+}
+
 fn cache() -> MutexGuard<'static, RangeCache> {
     // A panic while the lock was held leaves a cache that is still consistent.
     CACHE.lock().unwrap_or_else(|e| e.into_inner())

@@ -6,6 +6,7 @@
 mod allocator;
 mod file_source;
 mod lake;
+mod memory_blocks;
 mod opfs_shuffle;
 mod opfs_spill;
 mod worker;

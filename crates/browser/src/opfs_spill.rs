@@ -60,12 +60,21 @@ impl OpfsDisk {
     pub async fn open() -> Result<OpfsDisk, String> {
         let folder = folder(FOLDER).await?;
         remove_unlocked(&folder).await;
-        let name = format!(
-            "worker-{}-{}.spill",
-            js_sys::Date::now() as u64,
-            (js_sys::Math::random() * 1e9) as u64
-        );
-        let (_, handle) = create_file(&folder, &name).await?;
+        // Between making a file and locking it, another worker sweeping the folder (the
+        // pool's workers open their arenas at once) may remove it: then a new one.
+        let mut tries = 0;
+        let handle = loop {
+            let name = format!(
+                "worker-{}-{}.spill",
+                js_sys::Date::now() as u64,
+                (js_sys::Math::random() * 1e9) as u64
+            );
+            match create_file(&folder, &name).await {
+                Ok((_, handle)) => break handle,
+                Err(e) if tries >= 4 => return Err(e),
+                Err(_) => tries += 1,
+            }
+        };
         handle
             .truncate_with_f64(0.0)
             .map_err(|e| js_error("emptying the spill file", e))?;

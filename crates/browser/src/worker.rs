@@ -19,6 +19,7 @@ use web_sys::{DedicatedWorkerGlobalScope, File};
 
 use crate::file_source::BrowserFile;
 use crate::lake;
+use crate::memory_blocks::MemoryBlocks;
 use crate::opfs_shuffle::{OpfsBlocks, input_blocks, remove_result_files};
 use crate::opfs_spill::{NoDisk, OpfsDisk};
 use kiln_engine::spill::{SpillDisk, WorkerMemory};
@@ -186,6 +187,14 @@ fn post(
     } else {
         scope().post_message_with_transfer(&msg, &transfer)
     }
+}
+
+/// Where a task's output blocks go as they are encoded.
+enum Output {
+    /// Out of the instance's memory, for the page to hold (`memory_blocks`).
+    Memory(MemoryBlocks),
+    /// Into a shuffle file the page told the task to write (`TaskRequest::shuffle_to`).
+    Disk(OpfsBlocks),
 }
 
 /// Copies bytes out of this instance's memory into a buffer that can be transferred.
@@ -461,6 +470,8 @@ async fn handle(
                 panic!("fault injection: worker crashed while taking a task");
             }
             let attempt = task.attempt_id();
+            crate::allocator::reset_peak();
+            crate::file_source::fit_cache_to(task.memory_budget);
             let (blocks, read_from_disk) = input_blocks(blocks);
             let memory = match task.memory_budget {
                 None => None,
@@ -486,11 +497,11 @@ async fn handle(
                 location: None,
             };
             let mut sink = match &task.shuffle_to {
-                None => None,
+                None => Output::Memory(MemoryBlocks::default()),
                 Some(folder) => {
                     let name = format!("s{}-t{}-a{}.blocks", task.stage, task.task, task.attempt);
                     match OpfsBlocks::create(folder, &name).await {
-                        Ok(sink) => Some(sink),
+                        Ok(sink) => Output::Disk(sink),
                         Err(message) => {
                             let error = shuffle_error(message);
                             return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
@@ -503,7 +514,10 @@ async fn handle(
                 &task,
                 blocks,
                 task_hooks(attempt),
-                sink.as_mut().map(|s| s as &mut dyn BlockSink),
+                Some(match &mut sink {
+                    Output::Memory(s) => s as &mut dyn BlockSink,
+                    Output::Disk(s) => s as &mut dyn BlockSink,
+                }),
             )
             .await;
             let outcome = match memory {
@@ -514,10 +528,21 @@ async fn handle(
                 Ok(outcome) => {
                     let mut metrics = outcome.metrics;
                     metrics.peak_memory_bytes = Some(memory_bytes());
+                    metrics.peak_heap_bytes = Some(crate::allocator::peak_bytes() as u64);
                     metrics.shuffle_disk_read_bytes = read_from_disk;
                     let blocks = match sink {
-                        None => outcome.blocks.iter().map(|b| to_buffer(b).into()).collect(),
-                        Some(sink) => match sink.finish(outcome.blocks.len()).await {
+                        Output::Memory(sink) => match sink.finish(outcome.blocks.len()) {
+                            Ok(blocks) => blocks,
+                            Err(message) => {
+                                let error = UserError {
+                                    context: "keeping the task's output".into(),
+                                    message,
+                                    location: None,
+                                };
+                                return Ok(Reply::new(ResponseBody::TaskFailed { attempt, error }));
+                            }
+                        },
+                        Output::Disk(sink) => match sink.finish(outcome.blocks.len()).await {
                             Ok(blobs) => {
                                 metrics.shuffle_disk_write_bytes = metrics.output_bytes;
                                 blobs.into_iter().map(JsValue::from).collect()

@@ -68,18 +68,15 @@ impl RangeCache {
         found
     }
 
-    /// Keeps `bytes`, read from `source` at `start`, making room by dropping the reads
-    /// used longest ago. A read larger than an eighth of the budget is not kept: it
-    /// would push out many smaller ones that are likelier to be asked for again.
-    pub fn put(&mut self, source: u64, start: u64, bytes: Bytes) {
-        let len = bytes.len() as u64;
-        if len == 0 || len > self.budget / 8 {
-            return;
-        }
-        if let Some(old) = self.kept.remove(&(source, start)) {
-            self.used -= old.bytes.len() as u64;
-        }
-        while self.used + len > self.budget {
+    /// Holds at most `budget` bytes from now on, dropping the reads used longest ago
+    /// until what is kept fits.
+    pub fn set_budget(&mut self, budget: u64) {
+        self.budget = budget;
+        self.shrink_to(budget);
+    }
+
+    fn shrink_to(&mut self, limit: u64) {
+        while self.used > limit {
             let Some(oldest) = self
                 .kept
                 .iter()
@@ -92,6 +89,20 @@ impl RangeCache {
                 self.used -= dropped.bytes.len() as u64;
             }
         }
+    }
+
+    /// Keeps `bytes`, read from `source` at `start`, making room by dropping the reads
+    /// used longest ago. A read larger than an eighth of the budget is not kept: it
+    /// would push out many smaller ones that are likelier to be asked for again.
+    pub fn put(&mut self, source: u64, start: u64, bytes: Bytes) {
+        let len = bytes.len() as u64;
+        if len == 0 || len > self.budget / 8 {
+            return;
+        }
+        if let Some(old) = self.kept.remove(&(source, start)) {
+            self.used -= old.bytes.len() as u64;
+        }
+        self.shrink_to(self.budget - len);
         self.clock += 1;
         self.used += len;
         self.kept.insert(
@@ -176,6 +187,23 @@ mod tests {
         assert!(cache.get(1, &(1000..1010)).is_none(), "the oldest went");
         assert!(cache.get(1, &(0..10)).is_some(), "the recently used stayed");
         assert!(cache.get(4, &(0..100)).is_some());
+    }
+
+    #[test]
+    fn a_smaller_budget_drops_the_oldest_reads_until_the_rest_fits() {
+        let mut cache = RangeCache::new(800);
+        for k in 0..8 {
+            cache.put(1, k * 1000, bytes(0, 100));
+        }
+        assert!(cache.get(1, &(0..10)).is_some(), "the first, touched");
+        cache.set_budget(300);
+        assert_eq!(cache.used_bytes(), 300);
+        assert!(cache.get(1, &(0..10)).is_some(), "the recently used stayed");
+        assert!(cache.get(1, &(7000..7010)).is_some(), "the newest stayed");
+        assert!(cache.get(1, &(1000..1010)).is_none(), "an old one went");
+        // Past it now: a read over an eighth of the new budget is not kept.
+        cache.put(2, 0, bytes(0, 40));
+        assert!(!cache.holds(2));
     }
 
     #[test]

@@ -99,7 +99,10 @@ impl WorkerMemory {
             counters: counters.clone(),
         });
         let top = NonZeroUsize::new(3).expect("3 is not zero");
-        let pool = TrackConsumersPool::new(FairSpillPool::new(budget as usize), top);
+        // 4 GB (the page's largest budget) is 2^32: `as usize` wraps it to a pool of 0
+        // bytes on wasm32, where it means "all the worker can address".
+        let pool_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
+        let pool = TrackConsumersPool::new(FairSpillPool::new(pool_bytes), top);
         let runtime = RuntimeEnvBuilder::from_runtime_env(base)
             .with_memory_pool(Arc::new(pool))
             .with_disk_manager_builder(

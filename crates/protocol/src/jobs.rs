@@ -194,8 +194,14 @@ pub struct TaskMetrics {
     pub shuffle_write_bytes: u64,
     /// Bytes of the blocks written for the next stage or the result.
     pub output_bytes: u64,
-    /// Peak memory of the worker's wasm instance, where it can be known.
+    /// Peak memory of the worker's wasm instance, where it can be known. An instance's
+    /// memory only grows, so this is the most any task on the worker has needed so far.
     pub peak_memory_bytes: Option<u64>,
+    /// The most the task's own allocations held at once (live heap bytes, counted by the
+    /// worker's allocator from the task's start): what it needed, beside what the
+    /// instance has kept from earlier tasks and fragmentation.
+    #[serde(default)]
+    pub peak_heap_bytes: Option<u64>,
     /// Per operator of the stage, in the order of `StageSummary::operators`.
     #[serde(default)]
     pub operators: Vec<OperatorMetrics>,

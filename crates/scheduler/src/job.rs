@@ -60,7 +60,9 @@ enum TaskState<B> {
     Running {
         worker: WorkerId,
         attempt: u32,
-        started_ms: f64,
+        /// When the attempt last reported (started, or sent progress): the task timeout
+        /// counts silence, not running time, so a long merge that reports is not ended.
+        heard_ms: f64,
     },
     /// The blocks it wrote, one per output partition; `None` for an empty one.
     Done(Vec<Option<B>>),
@@ -256,7 +258,7 @@ impl<B: Clone> Job<B> {
         task.state = TaskState::Running {
             worker,
             attempt,
-            started_ms: now_ms,
+            heard_ms: now_ms,
         };
         self.events.push(JobEvent::TaskStarted {
             job_id: self.job_id,
@@ -300,6 +302,14 @@ impl<B: Clone> Job<B> {
 
     pub fn progress(&mut self, id: AttemptId, progress: TaskProgress, now_ms: f64) {
         if self.running_worker(id).is_some() {
+            if let Some(TaskState::Running { heard_ms, .. }) = self
+                .stages
+                .get_mut(id.stage)
+                .and_then(|s| s.tasks.get_mut(id.task))
+                .map(|t| &mut t.state)
+            {
+                *heard_ms = now_ms;
+            }
             self.events.push(JobEvent::TaskProgress {
                 job_id: self.job_id,
                 at_ms: self.at(now_ms),
@@ -311,8 +321,8 @@ impl<B: Clone> Job<B> {
         }
     }
 
-    /// The workers whose attempts have run longer than the task timeout: the driver
-    /// ends them and reports them lost, and their tasks run again elsewhere.
+    /// The workers whose attempts have not reported for longer than the task timeout:
+    /// the driver ends them and reports them lost, and their tasks run again elsewhere.
     pub fn overdue(&self, now_ms: f64) -> Vec<WorkerId> {
         let Some(timeout) = self.config.task_timeout_ms else {
             return Vec::new();
@@ -322,8 +332,8 @@ impl<B: Clone> Job<B> {
             .flat_map(|s| &s.tasks)
             .filter_map(|t| match t.state {
                 TaskState::Running {
-                    worker, started_ms, ..
-                } if now_ms - started_ms > timeout => Some(worker),
+                    worker, heard_ms, ..
+                } if now_ms - heard_ms > timeout => Some(worker),
                 _ => None,
             })
             .collect()

@@ -3,7 +3,7 @@
 
 use kiln_protocol::{
     FaultConfig, InputRead, JobEvent, JobPlan, StageGraph, StageOutput, StagePlan, TaskMetrics,
-    TaskSpec, UserError,
+    TaskProgress, TaskSpec, UserError,
 };
 use kiln_scheduler::{Job, JobState, SchedulerConfig};
 
@@ -402,6 +402,28 @@ fn an_attempt_past_the_timeout_is_overdue_and_its_task_runs_again() {
         (again.request.task, again.request.attempt),
         (stuck.request.task, 1)
     );
+}
+
+#[test]
+fn an_attempt_that_keeps_reporting_is_not_overdue_however_long_it_runs() {
+    let mut job: Job<Block> = Job::new(
+        group_by_plan(),
+        SchedulerConfig {
+            task_timeout_ms: Some(1_000.0),
+            ..config(2)
+        },
+        0.0,
+    );
+    let long = job.assign(1, 0.0).expect("attempt");
+    let id = long.request.attempt_id();
+    // A merge of many runs: 10 s of work, reporting every 250 ms.
+    for tick in 1..=40 {
+        let now = f64::from(tick) * 250.0;
+        job.progress(id, TaskProgress::default(), now);
+        assert!(job.overdue(now + 999.0).is_empty(), "at {now} ms");
+    }
+    // Then silent: overdue a timeout after its last report.
+    assert_eq!(job.overdue(10_000.0 + 1_001.0), vec![1]);
 }
 
 #[test]

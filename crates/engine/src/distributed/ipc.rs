@@ -26,6 +26,15 @@ fn arrow_error(e: ArrowError) -> DataFusionError {
 /// partition, never its output whole.
 pub trait BlockSink {
     fn append(&mut self, partition: usize, bytes: &[u8]) -> std::result::Result<(), String>;
+    /// How large a piece of one partition grows before it is handed on.
+    fn piece_bytes(&self) -> usize {
+        SINK_PIECE_BYTES
+    }
+    /// Whether blocks are compressed (`DISK_BLOCK_CODEC`): those bound for disk are,
+    /// those kept in memory are read as soon as written and stay plain.
+    fn compressed(&self) -> bool {
+        true
+    }
 }
 
 /// A piece small enough that a shuffle to 32 partitions holds 32 MB, large enough that

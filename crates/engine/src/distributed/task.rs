@@ -142,7 +142,13 @@ async fn execute(
     };
     let outputs = shuffle.map_or(1, |r| r.partitioning().partition_count());
     let batch_rows = task_ctx.session_config().batch_size();
-    let codec = sink.is_some().then_some(DISK_BLOCK_CODEC);
+    let codec = sink
+        .as_deref()
+        .is_some_and(|s| s.compressed())
+        .then_some(DISK_BLOCK_CODEC);
+    let piece_bytes = sink
+        .as_deref()
+        .map_or(SINK_PIECE_BYTES, |s| s.piece_bytes());
     let mut writers: Vec<BlockWriter> = (0..outputs)
         .map(|_| BlockWriter::new(schema.clone(), batch_rows).compressed(codec))
         .collect();
@@ -173,7 +179,7 @@ async fn execute(
         }
         if let Some(sink) = sink.as_deref_mut() {
             for (partition, writer) in writers.iter_mut().enumerate() {
-                if let Some(piece) = writer.take_encoded(SINK_PIECE_BYTES) {
+                if let Some(piece) = writer.take_encoded(piece_bytes) {
                     sink_piece(sink, &mut sunk, partition, &piece)?;
                 }
             }
@@ -181,7 +187,7 @@ async fn execute(
             // it counts the bytes it wrote itself, so taking them keeps its offsets).
             if let Some(file) = &mut parquet {
                 let encoded = file.inner_mut();
-                if encoded.len() >= SINK_PIECE_BYTES {
+                if encoded.len() >= piece_bytes {
                     let piece = std::mem::take(encoded);
                     sink_piece(sink, &mut sunk, 0, &piece)?;
                 }
