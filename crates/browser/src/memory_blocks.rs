@@ -43,19 +43,18 @@ impl MemoryBlocks {
             .resize_with(outputs.max(self.partitions.len()), Partition::default);
         self.partitions
             .into_iter()
-            .map(|p| match (p.small, p.pieces.is_empty()) {
-                (Some(bytes), true) => Ok(bytes.buffer().into()),
-                (None, true) => Ok(Uint8Array::new_with_length(0).buffer().into()),
-                (small, false) => {
-                    let mut pieces = p.pieces;
-                    if let Some(bytes) = small {
-                        pieces.push(piece(&bytes)?);
-                    }
-                    let parts: Array = pieces.into_iter().collect();
-                    Blob::new_with_blob_sequence(&parts)
-                        .map(JsValue::from)
-                        .map_err(|e| js_error("joining a block's pieces", e))
+            .map(|p| {
+                // `append` keeps a block as `small` only while it has no pieces.
+                if let Some(bytes) = p.small {
+                    return Ok(bytes.buffer().into());
                 }
+                if p.pieces.is_empty() {
+                    return Ok(Uint8Array::new_with_length(0).buffer().into());
+                }
+                let parts: Array = p.pieces.into_iter().collect();
+                Blob::new_with_blob_sequence(&parts)
+                    .map(JsValue::from)
+                    .map_err(|e| js_error("joining a block's pieces", e))
             })
             .collect()
     }

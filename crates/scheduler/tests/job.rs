@@ -79,6 +79,18 @@ fn config(workers: usize) -> SchedulerConfig {
     }
 }
 
+/// The group-by job on 2 workers, attempts given up after `timeout_ms` of silence.
+fn group_by_job_with_timeout(timeout_ms: f64) -> Job<Block> {
+    Job::new(
+        group_by_plan(),
+        SchedulerConfig {
+            task_timeout_ms: Some(timeout_ms),
+            ..config(2)
+        },
+        0.0,
+    )
+}
+
 /// Finishes an assignment, writing one labelled block per output partition.
 fn finish(job: &mut Job<Block>, a: &kiln_scheduler::Assignment<Block>, partitions: usize) {
     let r = &a.request;
@@ -385,14 +397,7 @@ fn failing_every_attempt_fails_the_job_after_its_last() {
 
 #[test]
 fn an_attempt_past_the_timeout_is_overdue_and_its_task_runs_again() {
-    let mut job: Job<Block> = Job::new(
-        group_by_plan(),
-        SchedulerConfig {
-            task_timeout_ms: Some(1_000.0),
-            ..config(2)
-        },
-        0.0,
-    );
+    let mut job = group_by_job_with_timeout(1_000.0);
     let stuck = job.assign(1, 0.0).expect("attempt");
     assert!(job.overdue(999.0).is_empty());
     assert_eq!(job.overdue(1_001.0), vec![1]);
@@ -406,14 +411,7 @@ fn an_attempt_past_the_timeout_is_overdue_and_its_task_runs_again() {
 
 #[test]
 fn an_attempt_that_keeps_reporting_is_not_overdue_however_long_it_runs() {
-    let mut job: Job<Block> = Job::new(
-        group_by_plan(),
-        SchedulerConfig {
-            task_timeout_ms: Some(1_000.0),
-            ..config(2)
-        },
-        0.0,
-    );
+    let mut job = group_by_job_with_timeout(1_000.0);
     let long = job.assign(1, 0.0).expect("attempt");
     let id = long.request.attempt_id();
     // A merge of many runs: 10 s of work, reporting every 250 ms.
