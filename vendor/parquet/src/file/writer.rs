@@ -52,7 +52,9 @@ use crate::schema::types::{ColumnDescPtr, SchemaDescPtr, SchemaDescriptor, TypeP
 /// with a [`BufWriter`] to optimize writing performance.
 pub struct TrackedWrite<W: Write> {
     inner: BufWriter<W>,
-    bytes_written: usize,
+    // u64, not usize: it is the offset every page and footer entry is written at, and a
+    // file past 4 GiB made on a 32-bit target (wasm32) got wrapped offsets in its footer.
+    bytes_written: u64,
 }
 
 impl<W: Write> TrackedWrite<W> {
@@ -66,7 +68,7 @@ impl<W: Write> TrackedWrite<W> {
     }
 
     /// Returns the number of bytes written to this instance
-    pub fn bytes_written(&self) -> usize {
+    pub fn bytes_written(&self) -> u64 {
         self.bytes_written
     }
 
@@ -94,19 +96,19 @@ impl<W: Write> TrackedWrite<W> {
 impl<W: Write> Write for TrackedWrite<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let bytes = self.inner.write(buf)?;
-        self.bytes_written += bytes;
+        self.bytes_written += bytes as u64;
         Ok(bytes)
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
         let bytes = self.inner.write_vectored(bufs)?;
-        self.bytes_written += bytes;
+        self.bytes_written += bytes as u64;
         Ok(bytes)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         self.inner.write_all(buf)?;
-        self.bytes_written += buf.len();
+        self.bytes_written += buf.len() as u64;
 
         Ok(())
     }
@@ -450,7 +452,7 @@ impl<W: Write + Send> SerializedFileWriter<W> {
     }
 
     /// Returns the number of bytes written to this instance
-    pub fn bytes_written(&self) -> usize {
+    pub fn bytes_written(&self) -> u64 {
         self.buf.bytes_written()
     }
 
@@ -772,7 +774,7 @@ impl<'a, W: Write + Send> SerializedRowGroupWriter<'a, W> {
     /// Returns `(src_offset, src_length, write_offset)`: the chunk's start
     /// offset and length in the source buffer, and the offset at which it will
     /// land in the output file.
-    fn begin_appended_column(&mut self, close: &ColumnCloseResult) -> Result<(i64, i64, usize)> {
+    fn begin_appended_column(&mut self, close: &ColumnCloseResult) -> Result<(i64, i64, u64)> {
         self.assert_previous_writer_closed()?;
         let desc = self
             .next_column_desc()
@@ -803,7 +805,7 @@ impl<'a, W: Write + Send> SerializedRowGroupWriter<'a, W> {
         &mut self,
         mut close: ColumnCloseResult,
         src_offset: i64,
-        write_offset: usize,
+        write_offset: u64,
     ) -> Result<()> {
         let metadata = close.metadata;
         let src_dictionary_offset = metadata.dictionary_page_offset();
@@ -1038,7 +1040,7 @@ impl<'a, W: Write> SerializedPageWriter<'a, W> {
                 header.write_thrift(&mut protocol)?;
             }
         }
-        Ok(self.sink.bytes_written() - start_pos)
+        Ok((self.sink.bytes_written() - start_pos) as usize)
     }
 }
 
@@ -1082,7 +1084,7 @@ impl<W: Write + Send> PageWriter for SerializedPageWriter<'_, W> {
         };
 
         let page_type = page.page_type();
-        let start_pos = self.sink.bytes_written() as u64;
+        let start_pos = self.sink.bytes_written();
 
         let page_header = page.to_thrift_header()?;
         let header_size = self.serialize_page_header(page_header)?;
@@ -1094,7 +1096,7 @@ impl<W: Write + Send> PageWriter for SerializedPageWriter<'_, W> {
         spec.uncompressed_size = page.uncompressed_size() + header_size;
         spec.compressed_size = page.compressed_size() + header_size;
         spec.offset = start_pos;
-        spec.bytes_written = self.sink.bytes_written() as u64 - start_pos;
+        spec.bytes_written = self.sink.bytes_written() - start_pos;
         spec.num_values = page.num_values();
 
         if let Some(page_encryptor) = self.page_encryptor_mut() {

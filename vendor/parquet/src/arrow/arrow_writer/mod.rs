@@ -340,7 +340,7 @@ impl<W: Write + Send> ArrowWriter<W> {
     }
 
     /// Returns the number of bytes written by this instance
-    pub fn bytes_written(&self) -> usize {
+    pub fn bytes_written(&self) -> u64 {
         self.writer.bytes_written()
     }
 
